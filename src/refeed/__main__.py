@@ -1,0 +1,3 @@
+from refeed.cli import main
+
+raise SystemExit(main())

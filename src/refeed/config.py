@@ -1,0 +1,282 @@
+"""Read config.yaml once, validate it, and hand out frozen objects.
+
+An error names the file, the key path and the fix, and becomes exit status 2
+in the CLI. Relative paths (output dir, database) are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from refeed import defaults
+from refeed.errors import ConfigError
+
+Format = Literal["atom", "rss", "json"]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A source's schedule: a cron expression or a fixed interval."""
+
+    cron: str | None = None
+    interval: timedelta | None = None
+
+    def __str__(self) -> str:
+        if self.cron is not None:
+            return self.cron
+        assert self.interval is not None
+        return f"every {int(self.interval.total_seconds())}s"
+
+
+def parse_schedule(value: str) -> Schedule:
+    """``"*/30 * * * *"`` or ``"45m"`` / ``"2h"`` / ``"1d"`` / ``"90s"``."""
+    match = _INTERVAL.match(value)
+    if match:
+        amount = int(match.group(1))
+        if amount <= 0:
+            raise ValueError("an interval must be positive, e.g. '45m'")
+        return Schedule(interval=timedelta(**{_UNITS[match.group(2)]: amount}))
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is neither a cron expression ('*/30 * * * *') nor an interval ('45m'): {exc}"
+        ) from exc
+    return Schedule(cron=value.strip())
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL, e.g. 'https://example.com/rss.xml'")
+    return value
+
+
+def _schedule(value: str) -> str:
+    parse_schedule(value)
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+ScheduleText = Annotated[str, AfterValidator(_schedule)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SourceConfig(_Model):
+    """One source as written in the file; unset optional keys take the global values."""
+
+    name: str
+    feed: HttpUrl | None = None
+    page: HttpUrl | None = None
+    links: str | None = None
+    title: str | None = None
+    schedule: ScheduleText | None = None
+    max_items: int | None = Field(default=None, ge=1, le=10_000)
+    content: str | None = None
+    strip: tuple[str, ...] = ()
+    formats: tuple[Format, ...] | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    fetch_pages: bool = True
+    allow_private_networks: bool | None = None
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(
+                f"{value!r} is not a slug: use lower-case letters, digits, '.', '_' and '-' "
+                "(it names the output files)"
+            )
+        return value
+
+    @field_validator("links", "content")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        return _check_css(value) if value is not None else None
+
+    @field_validator("strip")
+    @classmethod
+    def _css_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_css(v) for v in value)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceConfig:
+        if (self.feed is None) == (self.page is None):
+            raise ValueError("give exactly one of 'feed: URL' (a feed) or 'page: URL' (a listing page)")
+        if self.links is not None and self.page is None:
+            raise ValueError("'links' selects article links on a 'page:' source; remove it or use 'page:'")
+        return self
+
+    @property
+    def url(self) -> str:
+        url = self.feed or self.page
+        assert url is not None
+        return url
+
+    @property
+    def kind(self) -> Literal["feed", "page"]:
+        return "feed" if self.feed is not None else "page"
+
+
+def _check_css(selector: str) -> str:
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as exc:
+        raise ValueError(f"{selector!r} is not a valid CSS selector: {exc}") from exc
+    return selector
+
+
+class Config(_Model):
+    """The whole config file."""
+
+    output_dir: Path = Path(defaults.OUTPUT_DIR)
+    database: Path = Path(defaults.DATABASE)
+    base_url: HttpUrl | None = None
+    user_agent: str = defaults.USER_AGENT
+    schedule: ScheduleText = defaults.SCHEDULE
+    max_items: int = Field(default=defaults.MAX_ITEMS, ge=1, le=10_000)
+    formats: tuple[Format, ...] = ("atom", "rss", "json")
+    allow_private_networks: bool = False
+    timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)
+    max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
+    max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)
+    sources: tuple[SourceConfig, ...] = ()
+
+    @field_validator("base_url")
+    @classmethod
+    def _trailing_slash(cls, value: str | None) -> str | None:
+        return value if value is None or value.endswith("/") else value + "/"
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, value: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f"two sources are named {source.name!r}; names must be unique")
+            seen.add(source.name)
+        return value
+
+    def resolve(self, base: Path) -> Config:
+        """Make relative paths relative to ``base`` (the config file's folder)."""
+        return self.model_copy(
+            update={"output_dir": base / self.output_dir, "database": base / self.database}
+        )
+
+    # per-source settings with the global fallbacks applied
+    def schedule_of(self, source: SourceConfig) -> Schedule:
+        return parse_schedule(source.schedule or self.schedule)
+
+    def max_items_of(self, source: SourceConfig) -> int:
+        return source.max_items or self.max_items
+
+    def formats_of(self, source: SourceConfig) -> tuple[str, ...]:
+        return source.formats or self.formats
+
+    def private_ok(self, source: SourceConfig) -> bool:
+        if source.allow_private_networks is None:
+            return self.allow_private_networks
+        return source.allow_private_networks
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} (sources: {known})")
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate ``path``; raise :class:`ConfigError` with file, key and fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; create it (see config.yaml in refeed's README) or pass -c PATH"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc}") from exc
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate the YAML ``text`` of the file at ``path``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys (output_dir, sources, ...)")
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(path, data, exc)) from exc
+    return config.resolve(path.parent)
+
+
+def _explain(path: Path, data: dict[str, Any], exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = _key_path(data, error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key; check its spelling against the config reference in the README"
+        elif error["type"] == "missing":
+            message = "this key is required"
+        lines.append(f"{path}: {loc}: {message}")
+    return "\n".join(lines)
+
+
+def _key_path(data: Any, loc: tuple[int | str, ...]) -> str:
+    """``('sources', 1, 'feed')`` -> ``sources[1] (name: blog).feed``."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            if isinstance(node, list) and part < len(node):
+                node = node[part]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    out += f" (name: {node['name']})"
+            else:
+                node = None
+        else:
+            if part.startswith("function-") or part in ("str", "int"):
+                continue
+            out += f".{part}" if out else part
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"

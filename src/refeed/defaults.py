@@ -1,0 +1,31 @@
+"""Named defaults, in one place. The config falls back to these."""
+
+from __future__ import annotations
+
+from refeed import __version__
+
+USER_AGENT = f"refeed/{__version__} (+https://github.com/refeed/refeed)"
+OUTPUT_DIR = "feeds"
+DATABASE = "refeed.db"
+SCHEDULE = "*/30 * * * *"
+MAX_ITEMS = 50
+
+# fetch
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection
+READ_TIMEOUT = 20.0  # seconds between two reads of the body
+DEADLINE = 60.0  # seconds for the whole request, body included
+MAX_REDIRECTS = 5
+RETRIES = 1  # one more try on a connection error or a 5xx
+RETRY_BACKOFF = 1.0  # seconds before the retry (Retry-After wins when given, up to RETRY_AFTER_MAX)
+RETRY_AFTER_MAX = 30.0
+MAX_CONNECTIONS = 16  # at once, all hosts together
+MAX_PER_HOST = 2  # at once, to one host
+MAX_PAGE_BYTES = 10 * 1024 * 1024  # decoded bytes of an article or listing page
+MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
+
+# scheduler
+JITTER = 30  # seconds of random delay added to each scheduled run
+MISFIRE_GRACE = 300  # a run late by up to this many seconds still happens
+
+# extraction
+MIN_ARTICLE_CHARS = 200  # below this, an extraction is treated as a failure and the feed summary is kept

@@ -1,0 +1,68 @@
+"""refeed's exceptions.
+
+Every error refeed raises on purpose derives from :class:`RefeedError`::
+
+    RefeedError
+    ├── ConfigError          the config file is missing, unreadable or invalid (exit 2)
+    ├── SourceError          one source failed; carries the source name and URL
+    │   ├── FetchError       the network or the server failed us
+    │   │   └── TooLargeError    the body went past the size cap
+    │   └── ParseError       the bytes are not a feed / page we can read
+    └── PublishError         a feed file could not be written
+
+Low-level exceptions are wrapped with ``raise ... from exc`` so that the one-line
+message says which source and why, and the traceback keeps the cause.
+"""
+
+from __future__ import annotations
+
+
+class RefeedError(Exception):
+    """Base class of refeed's own errors."""
+
+
+class ConfigError(RefeedError):
+    """The configuration cannot be used; the message names the file, key and fix."""
+
+
+class SourceError(RefeedError):
+    """A problem with one source (or one of its pages)."""
+
+    def __init__(self, message: str, *, url: str | None = None, source: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.source = source
+
+    def __str__(self) -> str:
+        where = " ".join(part for part in (self.source, self.url and f"<{self.url}>") if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class FetchError(SourceError):
+    """The request failed: connection, timeout, HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        source: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, url=url, source=source)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class TooLargeError(FetchError):
+    """The response body is larger than the configured cap."""
+
+
+class ParseError(SourceError):
+    """The response is not something refeed can read (not a feed, not HTML)."""
+
+
+class PublishError(RefeedError):
+    """A feed file could not be written; the previous file is left in place."""

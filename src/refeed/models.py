@@ -1,0 +1,121 @@
+"""The plain data that flows between the stages.
+
+Each stage takes and returns these frozen dataclasses; none of them holds a
+connection, a file or a parsed tree, so every stage can be tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+_EMPTY: Mapping[str, int] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP validators of one URL, sent back as If-None-Match / If-Modified-Since."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What :mod:`refeed.fetch` got for one URL.
+
+    ``status`` is 200-299 with a body, or 304 (not modified) with an empty body.
+    ``url`` is the final URL after redirects: relative links resolve against it.
+    """
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str | None
+    validators: Validators = Validators()
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item found by :mod:`refeed.sources` on a feed or a listing page."""
+
+    url: str
+    guid: str
+    title: str | None = None
+    summary: str | None = None  # HTML the source gave as a teaser
+    content: str | None = None  # HTML the source gave as full text, if any
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a source currently lists: its own title and link, and its entries, newest first."""
+
+    title: str | None
+    link: str | None
+    entries: tuple[Entry, ...]
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The clean main story of one page, from :mod:`refeed.extract` and :mod:`refeed.clean`.
+
+    ``html`` is sanitised, with absolute links; ``text`` is the same story as plain
+    text with blank lines between blocks; ``removed`` counts the blocks taken out,
+    by kind (``teaser``, ``strip``, ``boilerplate``, ...).
+    """
+
+    url: str
+    html: str
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    image: str | None = None
+    language: str | None = None
+    removed: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One item of a published feed, as :mod:`refeed.store` keeps it."""
+
+    source: str
+    url: str
+    guid: str
+    title: str
+    content_html: str  # the clean article, or the source's own summary while the page fails
+    first_seen: datetime
+    summary: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    image: str | None = None
+    language: str | None = None
+    full_text: bool = False  # True once the article page has been extracted
+
+    @property
+    def date(self) -> datetime:
+        """The date the item sorts by: published, else first seen."""
+        return self.published or self.first_seen
+
+
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    """The channel of one published feed."""
+
+    name: str
+    title: str
+    link: str  # the site the feed is about
+    description: str
+    language: str | None = None
+    self_base: str | None = None  # public base URL where the feed files are served

@@ -1,0 +1,416 @@
+"""Render feeds as Atom, RSS, JSON Feed and OPML, and write them to disk atomically.
+
+This is the only module that writes feed files. Rendering is deterministic: the
+dates in a feed come from its items, never from the clock, so the same channel and
+items always give the same bytes. :func:`write_atomic` then leaves unchanged files
+alone, keeping their mtime, so readers polling with If-Modified-Since see no change.
+
+Every string goes through :func:`_clean` before it reaches feedgen, lxml or json:
+characters XML 1.0 forbids (NUL and other control characters, U+FFFE/U+FFFF, lone
+surrogates) are dropped, so hostile content can never make rendering fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+from lxml import html as lxml_html
+
+from refeed import __version__
+from refeed.errors import PublishError
+from refeed.models import FeedInfo, Item
+
+FORMATS: Final = ("atom", "rss", "json")  # also the file suffixes: <name>.atom, ...
+INDEX_NAME: Final = "index.opml"
+INDEX_TITLE: Final = "refeed feeds"
+JSON_FEED_VERSION: Final = "https://jsonfeed.org/version/1.1"
+FILE_MODE: Final = 0o644
+
+_HOME: Final = "https://github.com/refeed/refeed"
+_MEDIA_TYPES: Final = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)  # the date of a feed without items
+_NOT_XML: Final = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LOOKS_LIKE_HTML: Final = re.compile(r"<[a-zA-Z/!?]|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]\w*);")
+_SPACES: Final = re.compile(r"\s+")
+
+
+# -- text and dates -----------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str:
+    """Return *text* without the characters XML 1.0 forbids; None gives ""."""
+    return _NOT_XML.sub("", text) if text else ""
+
+
+def _plain(text: str | None) -> str:
+    """Return *text* as one line of plain text: tags dropped, entities decoded."""
+    text = _clean(text)
+    if _LOOKS_LIKE_HTML.search(text):
+        try:
+            root = lxml_html.fragment_fromstring(text, create_parent="div")
+        except (etree.ParserError, ValueError):
+            pass  # not parseable as HTML: keep the text as it is
+        else:
+            etree.strip_elements(root, "script", "style", with_tail=False)
+            text = _clean(root.text_content())
+    return _SPACES.sub(" ", text).strip()
+
+
+def _is_html(text: str) -> bool:
+    """Tell whether *text* (a summary, say) contains markup or entities."""
+    return _LOOKS_LIKE_HTML.search(text) is not None
+
+
+def _aware(when: datetime) -> datetime:
+    """Return *when* with a time zone, reading a naive datetime as UTC."""
+    return when.replace(tzinfo=UTC) if when.utcoffset() is None else when
+
+
+def _published(item: Item) -> datetime:
+    """The item's publication date: published, else first seen."""
+    return _aware(item.published or item.first_seen)
+
+
+def _updated(item: Item) -> datetime:
+    """The item's last change: updated, else published, else first seen."""
+    return _aware(item.updated or item.published or item.first_seen)
+
+
+def _feed_updated(items: Sequence[Item]) -> datetime:
+    """The feed's last change: the latest change of its items (never now())."""
+    return max((_updated(item) for item in items), default=_EPOCH)
+
+
+def _feed_published(items: Sequence[Item]) -> datetime:
+    """The feed's publication date: the latest publication date of its items."""
+    return max((_published(item) for item in items), default=_EPOCH)
+
+
+# -- names and URLs -----------------------------------------------------------------
+
+
+def _file_name(feed: FeedInfo, fmt: str) -> str:
+    """The file name of one format of *feed*, e.g. ``news.atom``."""
+    return f"{feed.name}.{fmt}"
+
+
+def _feed_url(feed: FeedInfo, fmt: str) -> str | None:
+    """The public URL of one format of *feed*, or None when ``self_base`` is not set."""
+    if not feed.self_base:
+        return None
+    base = _clean(feed.self_base)
+    if not base.endswith("/"):
+        base += "/"
+    return base + quote(_clean(_file_name(feed, fmt)))
+
+
+def _atom_id(feed: FeedInfo) -> str:
+    """A permanent id for *feed*: its Atom URL, else a tag: URI from its name."""
+    return _feed_url(feed, "atom") or f"tag:refeed,2024:{quote(_clean(feed.name), safe='')}"
+
+
+def _feed_title(feed: FeedInfo) -> str:
+    return _plain(feed.title) or _clean(feed.name) or "refeed"
+
+
+def _item_title(item: Item) -> str:
+    return _plain(item.title) or _clean(item.url) or "untitled"
+
+
+def _item_id(item: Item) -> str:
+    return _clean(item.guid) or _clean(item.url)
+
+
+def _check_formats(formats: Sequence[str]) -> None:
+    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown feed format(s) {unknown}; known: {', '.join(FORMATS)}")
+
+
+# -- Atom and RSS (feedgen) ---------------------------------------------------------
+
+
+def _generator(feed: FeedInfo, items: Sequence[Item], fmt: str) -> Any:
+    """A FeedGenerator with the channel of *feed* set up for *fmt* ("atom" or "rss")."""
+    fg = FeedGenerator()
+    fg.generator("refeed", version=__version__, uri=_HOME)
+    fg.id(_atom_id(feed))
+    fg.title(_feed_title(feed))
+    # feedgen's RSS channel <link> is the last link added: self first, alternate last.
+    self_url = _feed_url(feed, fmt)
+    if self_url:
+        fg.link(href=self_url, rel="self", type=_MEDIA_TYPES[fmt])
+    fg.link(href=_clean(feed.link) or self_url or _atom_id(feed), rel="alternate")
+    description = _plain(feed.description)
+    if description:
+        fg.description(description)
+    elif fmt == "rss":  # required in RSS
+        fg.description(_feed_title(feed))
+    if feed.language:
+        fg.language(_clean(feed.language))
+    fg.updated(_feed_updated(items))
+    fg.lastBuildDate(_feed_updated(items))
+    if fmt == "rss":
+        fg.pubDate(_feed_published(items))
+        fg.load_extension("dc", atom=False, rss=True)
+    return fg
+
+
+def _render(feed: FeedInfo, fmt: str, build: Callable[[], bytes]) -> bytes:
+    """Run *build*, turning feedgen's ValueError into a PublishError."""
+    try:
+        return build()
+    except ValueError as exc:
+        raise PublishError(f"cannot render {_file_name(feed, fmt)}: {exc}") from exc
+
+
+def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
+    """Render *feed* and its *items* (newest first, kept in that order) as Atom 1.0."""
+
+    def build() -> bytes:
+        fg = _generator(feed, items, "atom")
+        for item in items:
+            entry = fg.add_entry(order="append")
+            entry.id(_item_id(item))
+            entry.title(_item_title(item))
+            entry.link(href=_clean(item.url), rel="alternate")
+            entry.published(_published(item))
+            entry.updated(_updated(item))
+            author = _plain(item.author)
+            if author:
+                entry.author(name=author)
+            content = _clean(item.content_html)
+            if content:
+                entry.content(content, type="html")
+            summary = _clean(item.summary)
+            if summary:
+                entry.summary(summary, type="html" if _is_html(summary) else "text")
+        data: bytes = fg.atom_str(pretty=True)
+        return data
+
+    return _render(feed, "atom", build)
+
+
+def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
+    """Render *feed* and its *items* (newest first, kept in that order) as RSS 2.0.
+
+    The full HTML goes both in ``content:encoded`` and in ``description``, since
+    several readers only read the latter; the author goes in ``dc:creator``, as
+    RSS's own ``author`` must be an e-mail address.
+    """
+
+    def build() -> bytes:
+        fg = _generator(feed, items, "rss")
+        for item in items:
+            entry = fg.add_entry(order="append")
+            guid, url = _item_id(item), _clean(item.url)
+            entry.guid(guid, permalink=guid == url)
+            entry.title(_item_title(item))
+            entry.link(href=url, rel="alternate")
+            entry.published(_published(item))
+            entry.updated(_updated(item))
+            author = _plain(item.author)
+            if author:
+                entry.dc.dc_creator(author)
+            content = _clean(item.content_html) or _clean(item.summary)
+            if content:
+                entry.description(content)
+                entry.content(content)
+        data: bytes = fg.rss_str(pretty=True)
+        return data
+
+    return _render(feed, "rss", build)
+
+
+# -- JSON Feed ----------------------------------------------------------------------
+
+
+def _json_item(item: Item) -> dict[str, Any]:
+    """One JSON Feed 1.1 item."""
+    out: dict[str, Any] = {
+        "id": _item_id(item),
+        "url": _clean(item.url),
+        "title": _item_title(item),
+        "content_html": _clean(item.content_html),
+    }
+    summary = _plain(item.summary)
+    if summary:
+        out["summary"] = summary
+    if item.image:
+        out["image"] = _clean(item.image)
+    out["date_published"] = _published(item).isoformat()
+    out["date_modified"] = _updated(item).isoformat()
+    author = _plain(item.author)
+    if author:
+        out["authors"] = [{"name": author}]
+    if item.language:
+        out["language"] = _clean(item.language)
+    return out
+
+
+def render_json(feed: FeedInfo, items: Sequence[Item]) -> bytes:
+    """Render *feed* and its *items* (newest first, kept in that order) as JSON Feed 1.1."""
+    doc: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": _feed_title(feed),
+        "home_page_url": _clean(feed.link),
+    }
+    feed_url = _feed_url(feed, "json")
+    if feed_url:
+        doc["feed_url"] = feed_url
+    description = _plain(feed.description)
+    if description:
+        doc["description"] = description
+    if feed.language:
+        doc["language"] = _clean(feed.language)
+    doc["items"] = [_json_item(item) for item in items]
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# -- OPML ---------------------------------------------------------------------------
+
+
+def _index_format(formats: Sequence[str]) -> str:
+    """The format the index links to: atom if published, else rss, else json."""
+    _check_formats(formats)
+    for fmt in FORMATS:
+        if fmt in formats:
+            return fmt
+    raise ValueError("no feed format to list in the index")
+
+
+def render_opml(feeds: Sequence[FeedInfo], formats: Sequence[str] = FORMATS) -> bytes:
+    """Render an OPML 2.0 list of *feeds*, sorted by name.
+
+    Each outline's ``xmlUrl`` is the public URL of the feed's preferred format
+    (atom, else rss, else json), or its file name when ``self_base`` is not set.
+    """
+    fmt = _index_format(formats)
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = INDEX_TITLE
+    body = etree.SubElement(root, "body")
+    for feed in sorted(feeds, key=lambda f: f.name):
+        title = _feed_title(feed)
+        outline = etree.SubElement(body, "outline", type="rss", text=title, title=title)
+        outline.set("xmlUrl", _feed_url(feed, fmt) or quote(_clean(_file_name(feed, fmt))))
+        outline.set("htmlUrl", _clean(feed.link))
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+
+
+# -- files --------------------------------------------------------------------------
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """Tell whether *path* is a file holding exactly *data*."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Flush a directory entry to disk, where the platform allows it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _describe(exc: OSError) -> str:
+    """The cause of an OSError without the temporary file's name."""
+    if exc.errno is not None and exc.strerror:
+        return f"[Errno {exc.errno}] {exc.strerror}"
+    return str(exc)
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write *data* to *path* atomically, creating its directory if missing.
+
+    Returns False, writing nothing, when the file already holds exactly *data*.
+    The bytes go to a temporary file in the same directory, which replaces *path*
+    once flushed to disk, so readers see the old file or the new one, never half
+    of one. On failure the temporary file is removed, the old file is left as it
+    was, and :class:`PublishError` says which path failed and why.
+    """
+    if _same_bytes(path, data):
+        return False
+    directory = path.parent
+    tmp_path: Path | None = None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=directory, delete=False, prefix=f".{path.name}.", suffix=".tmp"
+        ) as tmp:
+            tmp_path = Path(tmp.name)
+            tmp.write(data)
+            tmp.flush()
+            os.fchmod(tmp.fileno(), FILE_MODE)
+            os.fsync(tmp.fileno())
+        tmp_path.replace(path)
+    except OSError as exc:
+        if tmp_path is not None:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink(missing_ok=True)
+        raise PublishError(f"cannot write {path}: {_describe(exc)}") from exc
+    _fsync_dir(directory)
+    return True
+
+
+def _check_name(feed: FeedInfo) -> None:
+    """Refuse feed names that would write outside the output directory."""
+    name = feed.name
+    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name:
+        raise PublishError(f"cannot publish feed {name!r}: not a valid file name")
+
+
+_RENDERERS: Final[dict[str, Callable[[FeedInfo, Sequence[Item]], bytes]]] = {
+    "atom": render_atom,
+    "rss": render_rss,
+    "json": render_json,
+}
+
+
+def publish(
+    feed: FeedInfo,
+    items: Sequence[Item],
+    output_dir: Path,
+    formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """Write *feed* in each of *formats* to ``output_dir/<name>.<format>``.
+
+    *items* come newest first, already cut to the feed's size. Returns the paths
+    actually (re)written; files whose bytes did not change are left alone.
+    """
+    _check_formats(formats)
+    _check_name(feed)
+    written = []
+    for fmt in dict.fromkeys(formats):
+        path = output_dir / _file_name(feed, fmt)
+        if write_atomic(path, _RENDERERS[fmt](feed, items)):
+            written.append(path)
+    return written
+
+
+def publish_index(
+    feeds: Sequence[FeedInfo], output_dir: Path, formats: Sequence[str] = FORMATS
+) -> bool:
+    """Write the OPML list of *feeds* to ``output_dir/index.opml``; False if unchanged."""
+    return write_atomic(output_dir / INDEX_NAME, render_opml(feeds, formats))

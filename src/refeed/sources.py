@@ -1,0 +1,188 @@
+"""Find a source's items: entries of a feed, or article links on a listing page.
+
+Input is a :class:`~refeed.models.Response` (bytes and where they came from);
+output is a :class:`~refeed.models.Listing`. No network here, so every parser
+is tested on bytes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import feedparser
+import lxml.html
+from lxml import etree
+
+from refeed.decode import decode
+from refeed.errors import ParseError
+from refeed.models import Entry, Listing, Response
+
+_WORD = re.compile(r"\w+")
+_NOT_ARTICLE_PATH = re.compile(
+    r"/(tag|tags|category|categories|rubric|author|authors|search|login|about|contact|"
+    r"privacy|terms|page|feed|rss)(/|$)",
+    re.IGNORECASE,
+)
+_CHROME = ("nav", "header", "footer", "aside", "form")
+
+
+def parse_feed(response: Response) -> Listing:
+    """Read an RSS, Atom or JSON feed with feedparser.
+
+    A feed that is broken but readable (feedparser's ``bozo``) is accepted; one
+    that yields no channel and no entries is a :class:`ParseError`.
+    """
+    headers = {"content-location": response.url}
+    if response.content_type:
+        headers["content-type"] = response.content_type
+    parsed = feedparser.parse(response.body, response_headers=headers, sanitize_html=False)
+    channel = parsed.get("feed", {})
+    if not parsed.entries and not channel.get("title"):
+        cause = parsed.get("bozo_exception")
+        reason = f": {cause}" if cause else ""
+        raise ParseError(f"not a feed{reason}", url=response.url)
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for raw in parsed.entries:
+        entry = _feed_entry(raw, response.url)
+        if entry is None or entry.url in seen or entry.guid in seen:
+            continue
+        seen.update((entry.url, entry.guid))
+        entries.append(entry)
+    link = channel.get("link")
+    return Listing(
+        title=_text(channel.get("title")),
+        link=urljoin(response.url, link) if link else None,
+        entries=tuple(entries),
+        language=channel.get("language") or None,
+    )
+
+
+def _feed_entry(raw: Any, base: str) -> Entry | None:
+    link = raw.get("link") or _first_alternate(raw)
+    if not link:
+        return None
+    url = canonical_url(urljoin(base, link.strip()))
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    content = None
+    if raw.get("content"):
+        content = max((c.get("value") or "" for c in raw.content), key=len) or None
+    return Entry(
+        url=url,
+        guid=(raw.get("id") or url).strip(),
+        title=_text(raw.get("title")),
+        summary=raw.get("summary") or None,
+        content=content,
+        author=_text(raw.get("author")),
+        published=_date(raw.get("published_parsed")),
+        updated=_date(raw.get("updated_parsed")),
+    )
+
+
+def _first_alternate(raw: Any) -> str | None:
+    for link in raw.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
+def _date(value: time.struct_time | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _text(value: str | None) -> str | None:
+    if not value:
+        return None
+    if "<" in value or "&" in value:
+        try:
+            value = lxml.html.fragment_fromstring(value, create_parent="div").text_content()
+        except (etree.ParserError, ValueError):
+            pass
+    value = " ".join(value.split())
+    return value or None
+
+
+def canonical_url(url: str) -> str:
+    """The URL an item is keyed by: no fragment, scheme and host in lower case."""
+    url, _ = urldefrag(url)
+    parts = urlsplit(url)
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+
+
+def parse_listing(response: Response, links: str | None = None) -> Listing:
+    """Find article links on a listing page, by CSS selector or automatically.
+
+    Automatic: same-site links outside the page chrome (nav, header, footer,
+    aside) whose text looks like a headline (several words) and whose path does
+    not look like a section, tag or service page.
+    """
+    decoded = decode(response.body, response.content_type)
+    try:
+        root = lxml.html.document_fromstring(decoded.text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"not an HTML page: {exc}", url=response.url) from exc
+    base = response.url
+    anchors = _selected_anchors(root, links) if links else _headline_anchors(root, base)
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for anchor in anchors:
+        href = anchor.get("href")
+        if not href:
+            continue
+        url = canonical_url(urljoin(base, href.strip()))
+        if urlsplit(url).scheme not in ("http", "https") or url in seen or url == base:
+            continue
+        seen.add(url)
+        entries.append(Entry(url=url, guid=url, title=_text(anchor.text_content())))
+    title = root.findtext(".//title")
+    return Listing(
+        title=_text(title),
+        link=base,
+        entries=tuple(entries),
+        language=root.get("lang") or None,
+    )
+
+
+def _selected_anchors(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+    found = []
+    for element in root.cssselect(selector):
+        if element.tag == "a":
+            found.append(element)
+        else:
+            found.extend(list(element.iter("a"))[:1])
+    return found
+
+
+def _headline_anchors(root: lxml.html.HtmlElement, base: str) -> list[lxml.html.HtmlElement]:
+    site = _site(base)
+    found = []
+    for anchor in root.iter("a"):
+        href = anchor.get("href")
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+        if _site(url) != site or parts.path in ("", "/") or _NOT_ARTICLE_PATH.search(parts.path):
+            continue
+        if any(a.tag in _CHROME for a in anchor.iterancestors()):
+            continue
+        words = _WORD.findall(anchor.text_content())
+        if len(words) >= 4 or sum(map(len, words)) >= 25:
+            found.append(anchor)
+    return found
+
+
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")

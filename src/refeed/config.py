@@ -128,9 +128,13 @@ class SourceConfig(_Model):
     @model_validator(mode="after")
     def _one_kind(self) -> SourceConfig:
         if (self.feed is None) == (self.page is None):
-            raise ValueError("give exactly one of 'feed: URL' (a feed) or 'page: URL' (a listing page)")
+            raise ValueError(
+                "give exactly one of 'feed: URL' (a feed) or 'page: URL' (a listing page)"
+            )
         if self.links is not None and self.page is None:
-            raise ValueError("'links' selects article links on a 'page:' source; remove it or use 'page:'")
+            raise ValueError(
+                "'links' selects article links on a 'page:' source; remove it or use 'page:'"
+            )
         return self
 
     @property
@@ -240,7 +244,9 @@ def parse_config(text: str, path: Path) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys (output_dir, sources, ...)")
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of keys (output_dir, sources, ...)"
+        )
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

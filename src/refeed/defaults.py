@@ -28,4 +28,6 @@ JITTER = 30  # seconds of random delay added to each scheduled run
 MISFIRE_GRACE = 300  # a run late by up to this many seconds still happens
 
 # extraction
-MIN_ARTICLE_CHARS = 200  # below this, an extraction is treated as a failure and the feed summary is kept
+MIN_ARTICLE_CHARS = (
+    200  # below this, an extraction is treated as a failure and the feed summary is kept
+)

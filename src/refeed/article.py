@@ -1,0 +1,124 @@
+"""The article path, one page's bytes to a clean :class:`~refeed.models.Article`.
+
+decode -> parse -> metadata -> :func:`refeed.clean.prepare` -> choose the story
+(:mod:`refeed.extract`) -> :func:`refeed.clean.clean_content` -> sanitise. The cycle
+and ``refeed extract`` both call :func:`process`, so what a user sees is what a feed gets.
+Plain text (``text/plain``) becomes paragraphs and goes through the same cleaner.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+from refeed import clean, extract
+from refeed.decode import decode
+from refeed.models import Article
+from refeed.sanitize import sanitize
+
+_BLOCK_TAGS = frozenset(
+    (
+        "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
+        "table", "ul", "ol", "figure", "figcaption", "section", "article", "dt", "dd", "br",
+    )
+)  # fmt: skip
+_PARAGRAPHS = re.compile(r"\n\s*\n|\r\n\s*\r\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Per-source extraction rules from the config."""
+
+    content: str | None = None  # CSS selector of the story container
+    strip: tuple[str, ...] = ()  # CSS selectors always removed
+
+
+def process(
+    body: bytes, *, url: str = "", content_type: str | None = None, rules: Rules = Rules()
+) -> Article:
+    """Extract and clean the story of one page (or plain text)."""
+    decoded = decode(body, content_type)
+    if content_type and content_type.split(";")[0].strip().lower() == "text/plain":
+        return process_text(decoded.text, url=url)
+    root = extract.parse_html(decoded.text)
+    meta = extract.metadata(root, url)
+    removed: Counter[str] = Counter()
+    clean.strip_selectors(root, rules.strip, removed)
+    extract.fix_lazy_images(root)
+    if not rules.content:
+        clean.prepare(root, url, removed)
+    content = extract.main_content(root, url, rules.content)
+    return _finish(content, url, removed, meta)
+
+
+def process_html_fragment(fragment: str, *, url: str = "") -> Article:
+    """Clean HTML a feed already carries (content:encoded and the like)."""
+    content = lxml.html.fragment_fromstring(fragment or "", create_parent="div")
+    if url:
+        content.make_links_absolute(url, handle_failures="discard")
+    return _finish(content, url, Counter(), extract.Metadata())
+
+
+def process_text(text: str, *, url: str = "") -> Article:
+    """Plain text: paragraphs at blank lines (else at line breaks), then the same cleaner."""
+    text = text.replace("\x00", "")
+    blocks = [b for b in _PARAGRAPHS.split(text) if b.strip()]
+    if len(blocks) <= 1:
+        blocks = [line for line in text.splitlines() if line.strip()]
+    markup = "".join(f"<p>{htmllib.escape(' '.join(b.split()))}</p>" for b in blocks)
+    return process_html_fragment(markup, url=url)
+
+
+def _finish(
+    content: HtmlElement, url: str, removed: Counter[str], meta: extract.Metadata
+) -> Article:
+    clean.clean_content(content, url, removed)
+    safe = sanitize(lxml.html.tostring(content, encoding="unicode"))
+    return Article(
+        url=url,
+        html=safe,
+        text=html_to_text(safe),
+        title=meta.title,
+        author=meta.author,
+        published=meta.published,
+        image=meta.image,
+        language=meta.language,
+        removed=dict(removed),
+    )
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text with a blank line between blocks."""
+    if not markup.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return ""
+    parts: list[str] = []
+
+    def walk(el: HtmlElement) -> None:
+        block = el.tag in _BLOCK_TAGS
+        if block:
+            parts.append("\n\n")
+        elif el.tag in ("td", "th"):
+            parts.append(" ")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            if isinstance(child, HtmlElement):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append("\n\n")
+
+    walk(root)
+    paragraphs = (" ".join(p.split()) for p in "".join(parts).split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)

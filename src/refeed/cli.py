@@ -1,0 +1,187 @@
+"""The ``refeed`` command line: run, daemon, extract, preview, check, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from refeed import __version__
+from refeed.config import Config, load_config
+from refeed.errors import ConfigError, RefeedError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+log = logging.getLogger("refeed")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="refeed",
+        description="Clean full-text feeds from teaser feeds and feedless news sites.",
+    )
+    parser.add_argument("--version", action="version", version=f"refeed {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            default=Path("config.yaml"),
+            help="config file (default: config.yaml)",
+        )
+
+    run = sub.add_parser("run", help="run one cycle over all (or the named) sources, then exit")
+    with_config(run)
+    run.add_argument(
+        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+
+    daemon = sub.add_parser("daemon", help="run every source on its schedule until stopped")
+    with_config(daemon)
+
+    extract = sub.add_parser("extract", help="print the clean article of one saved page")
+    extract.add_argument("file", nargs="?", default="-", help="the page's bytes (default: stdin)")
+    extract.add_argument("--url", default="", help="the page's URL (resolves relative links)")
+    extract.add_argument("--content-type", default=None, help="the HTTP Content-Type it came with")
+    extract.add_argument("--text", action="store_true", help="plain text instead of HTML")
+
+    preview = sub.add_parser("preview", help="fetch one article page and show what refeed keeps")
+    preview.add_argument("url")
+
+    check = sub.add_parser("check", help="validate the config and show each source's settings")
+    with_config(check)
+
+    demo = sub.add_parser(
+        "demo", help="offline showcase: serve a sample site locally and refeed it"
+    )
+    demo.add_argument(
+        "--output", type=Path, default=None, help="where to write (default: a temp dir)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        command = {
+            "run": _run,
+            "daemon": _daemon,
+            "extract": _extract,
+            "preview": _preview,
+            "check": _check,
+            "demo": _demo,
+        }[args.command]
+        return command(args)
+    except ConfigError as exc:
+        print(f"refeed: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except RefeedError as exc:
+        print(f"refeed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.source:
+        for name in args.source:
+            config.source(name)
+    return _cycle(config, args.source)
+
+
+def _cycle(config: Config, names: list[str] | None) -> int:
+    from refeed.cycle import run_cycle
+
+    results = asyncio.run(run_cycle(config, names))
+    failed = [r for r in results if not r.ok]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _daemon(args: argparse.Namespace) -> int:
+    from refeed.scheduler import serve_forever
+
+    config = load_config(args.config)
+    asyncio.run(serve_forever(config))
+    return EXIT_OK
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from refeed.article import process
+
+    body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    article = process(body, url=args.url, content_type=args.content_type)
+    sys.stdout.write((article.text if args.text else article.html) + "\n")
+    return EXIT_OK
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from refeed.article import process
+    from refeed.fetch import Fetcher
+
+    async def fetch() -> tuple[bytes, str, str | None]:
+        async with Fetcher() as fetcher:
+            response = await fetcher.get(args.url)
+        return response.body, response.url, response.content_type
+
+    body, url, content_type = asyncio.run(fetch())
+    article = process(body, url=url, content_type=content_type)
+    print(f"Title:   {article.title or '-'}")
+    print(f"Date:    {article.published.isoformat() if article.published else '-'}")
+    print(f"Author:  {article.author or '-'}")
+    removed = ", ".join(f"{n} {k}" for k, n in sorted(article.removed.items())) or "nothing"
+    print(f"Removed: {removed}")
+    print()
+    print(article.text)
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(f"config:   {args.config}")
+    print(f"output:   {config.output_dir}")
+    print(f"database: {config.database}")
+    print(f"base_url: {config.base_url or '-'}")
+    for source in config.sources:
+        print(f"- {source.name}{'' if source.enabled else ' (disabled)'}")
+        print(f"    {source.kind}: {source.url}")
+        print(
+            f"    schedule: {config.schedule_of(source)}  max_items: {config.max_items_of(source)}"
+        )
+        print(f"    formats: {', '.join(config.formats_of(source))}")
+        for key in ("links", "content", "title"):
+            if getattr(source, key):
+                print(f"    {key}: {getattr(source, key)}")
+        if source.strip:
+            print(f"    strip: {', '.join(source.strip)}")
+    print(f"{len(config.sources)} sources, config OK")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from refeed.cycle import run_cycle
+    from refeed.demo import demo_config, serve_site, site_dir
+
+    workdir = args.output or Path(tempfile.mkdtemp(prefix="refeed-demo-"))
+    with serve_site(site_dir()) as base:
+        print(f"Serving the sample news site at {base}")
+        config = demo_config(base, workdir.resolve())
+        results = asyncio.run(run_cycle(config))
+    for result in results:
+        status = "ok" if result.ok else f"FAILED: {result.error}"
+        print(f"{result.name}: {result.new} items, {status}")
+    print(f"\nFeeds written to {config.output_dir}:")
+    for path in sorted(config.output_dir.iterdir()):
+        print(f"  {path}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

@@ -1,0 +1,265 @@
+"""One cycle: for each source, fetch -> find items -> extract and clean -> store -> publish.
+
+Sources run concurrently and fail alone: an error is recorded for its source and
+the others go on; the failed source's feed files are left as they were. Items
+are published from the store, so an item stays in the feed until it ages out of
+``max_items``, whatever the source lists today.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from refeed import defaults
+from refeed.article import Rules, process, process_html_fragment
+from refeed.config import Config, SourceConfig
+from refeed.errors import RefeedError, SourceError
+from refeed.fetch import ACCEPT_FEED, Fetcher, FetchSettings
+from refeed.models import Article, Entry, FeedInfo, Item, Listing
+from refeed.publish import publish, publish_index
+from refeed.sources import parse_feed, parse_listing
+from refeed.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SourceResult:
+    name: str
+    error: str | None = None
+    new: int = 0
+    updated: int = 0
+    kept: int = 0
+    failed_pages: int = 0
+    written: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    return FetchSettings(
+        user_agent=config.user_agent,
+        deadline=config.timeout,
+        max_connections=config.max_connections,
+        max_per_host=config.max_per_host,
+    )
+
+
+def feed_info(config: Config, source: SourceConfig, listing: Listing | None = None) -> FeedInfo:
+    title = source.title or (listing.title if listing else None) or source.name
+    link = (listing.link if listing else None) or source.url
+    return FeedInfo(
+        name=source.name,
+        title=title,
+        link=link,
+        description=f"Full-text feed of {title}, made by refeed",
+        language=listing.language if listing else None,
+        self_base=config.base_url,
+    )
+
+
+async def run_cycle(
+    config: Config, names: list[str] | None = None, *, fetcher: Fetcher | None = None
+) -> list[SourceResult]:
+    """Run every enabled source (or the named ones) once; never raises for one source."""
+    sources = (
+        [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
+    )
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(fetch_settings(config))
+    store = Store(config.database)
+    try:
+        results = await asyncio.gather(
+            *(run_source(config, source, fetcher, store) for source in sources)
+        )
+        publish_index([feed_info(config, s) for s in config.sources], config.output_dir)
+    finally:
+        store.close()
+        if own_fetcher:
+            await fetcher.aclose()
+    return list(results)
+
+
+async def run_source(
+    config: Config, source: SourceConfig, fetcher: Fetcher, store: Store
+) -> SourceResult:
+    """One source's part of a cycle; its error is recorded and returned, not raised."""
+    started = time.monotonic()
+    result = SourceResult(source.name)
+    try:
+        await _run_source(config, source, fetcher, store, result)
+    except RefeedError as exc:
+        result.error = (
+            str(SourceError(str(exc), source=source.name))
+            if not isinstance(exc, SourceError)
+            else str(_named(exc, source.name))
+        )
+    except Exception as exc:  # a bug must not stop the other sources; it is logged in full
+        log.exception("%s: unexpected error", source.name)
+        result.error = f"{source.name}: internal error: {type(exc).__name__}: {exc}"
+    store.record_run(source.name, at=datetime.now(UTC), error=result.error)
+    result.seconds = time.monotonic() - started
+    if result.error:
+        log.error("%s", result.error)
+    else:
+        log.info(
+            "%s: %d new, %d updated, %d kept, %d pages failed, %.1f s",
+            source.name, result.new, result.updated, result.kept, result.failed_pages,
+            result.seconds,
+        )  # fmt: skip
+    return result
+
+
+def _named(exc: SourceError, name: str) -> SourceError:
+    exc.source = exc.source or name
+    return exc
+
+
+async def _run_source(
+    config: Config, source: SourceConfig, fetcher: Fetcher, store: Store, result: SourceResult
+) -> None:
+    is_feed = source.kind == "feed"
+    response = await fetcher.get(
+        source.url,
+        validators=store.validators(source.url),
+        headers=source.headers,
+        max_bytes=defaults.MAX_FEED_BYTES if is_feed else defaults.MAX_PAGE_BYTES,
+        accept=ACCEPT_FEED if is_feed else fetcher_accept_page(),
+    )
+    listing: Listing | None = None
+    entries: tuple[Entry, ...] = ()
+    if not response.not_modified:
+        listing = parse_feed(response) if is_feed else parse_listing(response, source.links)
+        entries = listing.entries[: config.max_items_of(source)]
+    todo: list[tuple[Entry, Item | None]] = []
+    for entry in entries:
+        stored = store.item(source.name, entry.url)
+        if stored is None or not stored.full_text or _changed(entry, stored):
+            todo.append((entry, stored))
+        else:
+            result.kept += 1
+    listed = {entry.url for entry in entries}
+    for stored in store.pending(source.name):
+        if stored.url not in listed:
+            todo.append((_entry_of(stored), stored))
+    items = await asyncio.gather(*(_item(config, source, fetcher, store, e, s) for e, s in todo))
+    for (_entry, stored), item in zip(todo, items, strict=True):
+        if stored is None:
+            result.new += 1
+        else:
+            result.updated += 1
+        if not item.full_text:
+            result.failed_pages += 1
+        store.save_item(item)
+    store.prune(source.name, config.max_items_of(source))
+    feed_files = [config.output_dir / f"{source.name}.{f}" for f in config.formats_of(source)]
+    if response.not_modified and not todo and all(p.exists() for p in feed_files):
+        # nothing changed: leave the files (and their validators for readers) alone
+        return
+    info = feed_info(config, source, listing)
+    published = store.items(source.name, config.max_items_of(source))
+    result.written = publish(info, published, config.output_dir, config.formats_of(source))
+    # validators are saved last: a cycle that dies before publishing fetches afresh
+    store.save_validators(source.url, response.validators)
+
+
+def fetcher_accept_page() -> str:
+    from refeed.fetch import ACCEPT_PAGE
+
+    return ACCEPT_PAGE
+
+
+def _changed(entry: Entry, stored: Item) -> bool:
+    return (
+        entry.updated is not None and stored.updated is not None and entry.updated > stored.updated
+    )
+
+
+def _entry_of(item: Item) -> Entry:
+    return Entry(
+        url=item.url,
+        guid=item.guid,
+        title=item.title,
+        summary=item.summary,
+        author=item.author,
+        published=item.published,
+        updated=item.updated,
+    )
+
+
+async def _item(
+    config: Config,
+    source: SourceConfig,
+    fetcher: Fetcher,
+    store: Store,
+    entry: Entry,
+    stored: Item | None,
+) -> Item:
+    """Fetch and clean the entry's article; on failure, keep what we had or the summary."""
+    article: Article | None = None
+    rules = Rules(content=source.content, strip=source.strip)
+    try:
+        if not source.fetch_pages:
+            article = process_html_fragment(entry.content or entry.summary or "", url=entry.url)
+        else:
+            validators = store.validators(entry.url) if stored and stored.full_text else None
+            response = await fetcher.get(entry.url, validators=validators, headers=source.headers)
+            if response.not_modified and stored is not None:
+                return stored
+            loop = asyncio.get_running_loop()
+            article = await loop.run_in_executor(
+                None,
+                lambda: process(
+                    response.body, url=response.url, content_type=response.content_type, rules=rules
+                ),
+            )
+            store.save_validators(entry.url, response.validators)
+    except RefeedError as exc:
+        log.warning(
+            "%s: %s", source.name, _named(exc, source.name) if isinstance(exc, SourceError) else exc
+        )
+        if stored is not None and stored.full_text:
+            return stored
+    now = datetime.now(UTC)
+    full = article is not None and len(article.text) >= min(
+        defaults.MIN_ARTICLE_CHARS, len(_plain(entry.summary)) + 1
+    )
+    if stored is not None and stored.full_text and article is not None and not full:
+        log.warning(
+            "%s: %s: new extraction is much shorter; keeping the stored one", source.name, entry.url
+        )
+        return stored
+    content = (
+        article.html if full and article is not None else (entry.content or entry.summary or "")
+    )
+    return Item(
+        source=source.name,
+        url=entry.url,
+        guid=entry.guid,
+        title=entry.title or (article.title if article else None) or entry.url,
+        content_html=content,
+        first_seen=stored.first_seen if stored else now,
+        summary=_plain(entry.summary) or None,
+        author=entry.author or (article.author if article else None),
+        published=entry.published or (article.published if article else None),
+        updated=entry.updated or entry.published,
+        image=article.image if article else None,
+        language=article.language if article else None,
+        full_text=full,
+    )
+
+
+def _plain(markup: str | None) -> str:
+    if not markup:
+        return ""
+    from refeed.article import html_to_text
+
+    return html_to_text(markup)

@@ -1,0 +1,239 @@
+"""Find the main story of a page and its metadata.
+
+readability-lxml chooses the story container (or the source's ``content``
+selector does); metadata comes from the whole page: JSON-LD, OpenGraph and other
+meta tags, ``<time>`` and ``<html lang>``. Lazy images are made real before the
+choice so that the story keeps its pictures, and every link is made absolute.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import lxml.html
+from dateutil import parser as dateparser
+from lxml import etree
+from readability import Document
+
+from refeed.errors import ParseError
+
+log = logging.getLogger(__name__)
+logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+
+from lxml.html import HtmlElement  # noqa: E402
+
+_LAZY_SRC = ("data-src", "data-original", "data-lazy-src", "data-url", "data-orig-src")
+_LAZY_SRCSET = ("data-srcset", "data-lazy-srcset")
+_PLACEHOLDER = re.compile(
+    r"^(data:|about:blank)|(blank|spacer|pixel|placeholder|lazy)\.(gif|png|svg)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    image: str | None = None
+    language: str | None = None
+    description: str | None = None
+
+
+def parse_html(text: str) -> HtmlElement:
+    """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
+    text = text.replace("\x00", "")
+    if not text.strip():
+        raise ParseError("empty page")
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"not an HTML page: {exc}") from exc
+
+
+def metadata(root: HtmlElement, url: str) -> Metadata:
+    """Title, author, date, lead image and language, best source first."""
+    ld = _json_ld(root)
+    meta = _meta_tags(root)
+    title = (
+        _str(ld.get("headline"))
+        or meta.get("og:title")
+        or meta.get("twitter:title")
+        or _first_text(root, "//h1")
+        or _first_text(root, "//title")
+    )
+    author = _author(ld.get("author")) or meta.get("author") or meta.get("article:author")
+    if author and author.startswith(("http://", "https://")):
+        author = None
+    published = _date(
+        _str(ld.get("datePublished"))
+        or meta.get("article:published_time")
+        or meta.get("datepublished")
+        or meta.get("pubdate")
+        or meta.get("date")
+        or meta.get("dc.date")
+        or meta.get("dc.date.issued")
+        or _first_attr(root, "//time[@datetime]", "datetime")
+    )
+    image = _image(ld.get("image")) or meta.get("og:image") or meta.get("twitter:image")
+    language = root.get("lang") or meta.get("og:locale") or meta.get("content-language")
+    if language:
+        language = language.replace("_", "-").split(",")[0].strip() or None
+    return Metadata(
+        title=title,
+        author=author,
+        published=published,
+        image=lxml.html.urljoin(url, image) if image else None,
+        language=language,
+        description=meta.get("og:description") or meta.get("description"),
+    )
+
+
+def _meta_tags(root: HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for el in root.iter("meta"):
+        key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv")
+        value = el.get("content")
+        if key and value and value.strip():
+            found.setdefault(key.strip().lower(), value.strip())
+    return found
+
+
+def _json_ld(root: HtmlElement) -> dict[str, Any]:
+    """The first JSON-LD object that looks like an article."""
+    for script in root.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for obj in _walk_ld(data):
+            kind = obj.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(
+                isinstance(k, str) and k.endswith(("Article", "Posting", "Report")) for k in kinds
+            ):
+                return obj
+    return {}
+
+
+def _walk_ld(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [obj for item in data for obj in _walk_ld(item)]
+    if isinstance(data, dict):
+        return [data, *_walk_ld(data.get("@graph", []))]
+    return []
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _author(value: Any) -> str | None:
+    if isinstance(value, list):
+        names = [n for n in (_author(v) for v in value) if n]
+        return ", ".join(names) or None
+    if isinstance(value, dict):
+        return _str(value.get("name"))
+    return _str(value)
+
+
+def _image(value: Any) -> str | None:
+    if isinstance(value, list):
+        return _image(value[0]) if value else None
+    if isinstance(value, dict):
+        return _str(value.get("url"))
+    return _str(value)
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = dateparser.parse(value)
+    except (ValueError, OverflowError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _first_text(root: HtmlElement, xpath: str) -> str | None:
+    for el in root.xpath(xpath):
+        text = " ".join(el.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _first_attr(root: HtmlElement, xpath: str, attr: str) -> str | None:
+    for el in root.xpath(xpath):
+        value = el.get(attr)
+        if value:
+            return str(value)
+    return None
+
+
+def fix_lazy_images(root: HtmlElement) -> None:
+    """Give lazy images a real ``src``, and unwrap ``<noscript>`` copies of images."""
+    for noscript in list(root.iter("noscript")):
+        inner = noscript.text or ""
+        if "<img" not in inner.lower():
+            continue
+        try:
+            images = lxml.html.fragments_fromstring(inner)
+        except (etree.ParserError, ValueError):
+            continue
+        previous = noscript.getprevious()
+        if previous is not None and previous.tag == "img" and _is_placeholder(previous):
+            previous.drop_tree()
+        parent = noscript.getparent()
+        if parent is None:
+            continue
+        index = parent.index(noscript)
+        for offset, image in enumerate(i for i in images if isinstance(i, HtmlElement)):
+            parent.insert(index + offset, image)
+        noscript.drop_tree()
+    for img in root.iter("img"):
+        for attr in _LAZY_SRC:
+            value = img.get(attr)
+            if value and not value.startswith("data:") and _is_placeholder(img):
+                img.set("src", value.strip())
+                break
+        for attr in _LAZY_SRCSET:
+            value = img.get(attr)
+            if value:
+                img.set("srcset", value)
+        if _is_placeholder(img) and img.get("srcset"):
+            img.set("src", img.get("srcset", "").split(",")[-1].strip().split(" ")[0])
+
+
+def _is_placeholder(img: HtmlElement) -> bool:
+    src = (img.get("src") or "").strip()
+    return not src or bool(_PLACEHOLDER.search(src))
+
+
+def main_content(root: HtmlElement, url: str, selector: str | None = None) -> HtmlElement:
+    """The story container: the ``selector`` match, else readability's choice.
+
+    Returns a ``<div>`` holding the story, with absolute links.
+    """
+    if selector:
+        matches = root.cssselect(selector)
+        if matches:
+            wrapper = lxml.html.Element("div")
+            for match in matches:
+                wrapper.append(match)
+            wrapper.make_links_absolute(url, handle_failures="discard")
+            return wrapper
+        log.info(
+            "content selector %r matched nothing on %s; using automatic extraction", selector, url
+        )
+    document = Document(lxml.html.tostring(root, encoding="unicode"), url=url or None)
+    summary = document.summary(html_partial=True)
+    content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
+    if not url:
+        return content
+    content.make_links_absolute(url, handle_failures="discard")
+    return content

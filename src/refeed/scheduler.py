@@ -1,0 +1,81 @@
+"""The daemon: APScheduler 3 runs each source on its own schedule.
+
+Never two runs of one source at once (``max_instances=1``), missed runs are
+coalesced, each run gets some jitter, and SIGTERM/SIGINT stop the scheduler after
+the running cycles finish, so no feed file is left half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from refeed import defaults
+from refeed.config import Config
+from refeed.cycle import fetch_settings, run_cycle
+from refeed.fetch import Fetcher
+
+log = logging.getLogger(__name__)
+
+
+def trigger_for(config: Config, name: str) -> CronTrigger | IntervalTrigger:
+    schedule = config.schedule_of(config.source(name))
+    if schedule.cron is not None:
+        return CronTrigger.from_crontab(schedule.cron, timezone="UTC")
+    assert schedule.interval is not None
+    return IntervalTrigger(seconds=int(schedule.interval.total_seconds()), timezone="UTC")
+
+
+async def serve_forever(config: Config, *, run_first: bool = True) -> None:
+    """Schedule every enabled source and run until a signal asks to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    running: set[asyncio.Task[object]] = set()
+    async with Fetcher(fetch_settings(config)) as fetcher:
+
+        async def job(name: str) -> None:
+            task = asyncio.ensure_future(run_cycle(config, [name], fetcher=fetcher))
+            running.add(task)
+            try:
+                await asyncio.shield(task)
+            finally:
+                running.discard(task)
+
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        for source in config.sources:
+            if not source.enabled:
+                continue
+            trigger = trigger_for(config, source.name)
+            trigger.jitter = defaults.JITTER
+            scheduler.add_job(
+                job,
+                trigger,
+                args=[source.name],
+                id=source.name,
+                name=f"refeed source {source.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=defaults.MISFIRE_GRACE,
+                next_run_time=None if not run_first else _soon(),
+            )
+        scheduler.start()
+        log.info("daemon started with %d sources", len(scheduler.get_jobs()))
+        await stop.wait()
+        log.info("stopping: waiting for %d running cycles", len(running))
+        scheduler.shutdown(wait=False)
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    log.info("stopped")
+
+
+def _soon() -> object:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

@@ -1,0 +1,267 @@
+"""The SQLite store: items, HTTP validators and per-source run state.
+
+This is the only module that talks to the database. It is a real file in WAL mode;
+the schema version lives in ``PRAGMA user_version`` and :data:`MIGRATIONS` are
+applied in order, each in its own transaction. Datetimes are stored as ISO 8601
+UTC text and read back as timezone-aware datetimes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from refeed.models import Item, Validators
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE validators (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT
+    );
+    CREATE TABLE items (
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        guid TEXT NOT NULL,
+        title TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        summary TEXT,
+        author TEXT,
+        published TEXT,
+        updated TEXT,
+        image TEXT,
+        language TEXT,
+        full_text INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (source, url)
+    );
+    CREATE INDEX items_by_date ON items (source, coalesce(published, first_seen), first_seen);
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        last_run TEXT,
+        last_success TEXT,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+]
+
+_ORDER = "ORDER BY coalesce(published, first_seen) DESC, first_seen DESC, url"
+_ITEM_COLUMNS = (
+    "source, url, guid, title, content_html, first_seen, summary, author,"
+    " published, updated, image, language, full_text"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers about the runs of one source."""
+
+    name: str
+    last_run: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0  # consecutive failed runs; 0 after a success
+
+
+def _dump(value: datetime | None) -> str | None:
+    """A datetime as fixed-width ISO 8601 UTC text (naive datetimes are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _load(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _row_to_item(row: sqlite3.Row) -> Item:
+    first_seen = _load(row["first_seen"])
+    assert first_seen is not None  # NOT NULL column
+    return Item(
+        source=row["source"],
+        url=row["url"],
+        guid=row["guid"],
+        title=row["title"],
+        content_html=row["content_html"],
+        first_seen=first_seen,
+        summary=row["summary"],
+        author=row["author"],
+        published=_load(row["published"]),
+        updated=_load(row["updated"]),
+        image=row["image"],
+        language=row["language"],
+        full_text=bool(row["full_text"]),
+    )
+
+
+class Store:
+    """A connection to the refeed database; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _migrate(self) -> None:
+        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            try:
+                self._db.executescript(
+                    f"BEGIN;\n{script}\n;PRAGMA user_version = {number};\nCOMMIT;"
+                )
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.rollback()
+                raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
+        return row
+
+    # -- validators ---------------------------------------------------------
+
+    def validators(self, url: str) -> Validators | None:
+        row = self._one("SELECT etag, last_modified FROM validators WHERE url = ?", (url,))
+        return None if row is None else Validators(row["etag"], row["last_modified"])
+
+    def save_validators(self, url: str, validators: Validators) -> None:
+        with self._db:
+            if validators.etag is None and validators.last_modified is None:
+                self._db.execute("DELETE FROM validators WHERE url = ?", (url,))
+            else:
+                self._db.execute(
+                    "INSERT INTO validators (url, etag, last_modified) VALUES (?, ?, ?)"
+                    " ON CONFLICT (url) DO UPDATE"
+                    " SET etag = excluded.etag, last_modified = excluded.last_modified",
+                    (url, validators.etag, validators.last_modified),
+                )
+
+    # -- items --------------------------------------------------------------
+
+    def item(self, source: str, url: str) -> Item | None:
+        row = self._one("SELECT * FROM items WHERE source = ? AND url = ?", (source, url))
+        return None if row is None else _row_to_item(row)
+
+    def save_item(self, item: Item) -> None:
+        values = (
+            item.source,
+            item.url,
+            item.guid,
+            item.title,
+            item.content_html,
+            _dump(item.first_seen),
+            item.summary,
+            item.author,
+            _dump(item.published),
+            _dump(item.updated),
+            item.image,
+            item.language,
+            int(item.full_text),
+        )
+        updates = ", ".join(
+            f"{col} = excluded.{col}"
+            for col in _ITEM_COLUMNS.replace(" ", "").split(",")
+            if col not in ("source", "url", "first_seen")
+        )
+        with self._db:
+            self._db.execute(
+                f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
+                f" ON CONFLICT (source, url) DO UPDATE SET {updates}",
+                values,
+            )
+
+    def items(self, source: str, limit: int) -> list[Item]:
+        rows = self._db.execute(
+            f"SELECT * FROM items WHERE source = ? {_ORDER} LIMIT ?", (source, max(limit, 0))
+        ).fetchall()
+        return [_row_to_item(row) for row in rows]
+
+    def pending(self, source: str) -> list[Item]:
+        rows = self._db.execute(
+            f"SELECT * FROM items WHERE source = ? AND full_text = 0 {_ORDER}", (source,)
+        ).fetchall()
+        return [_row_to_item(row) for row in rows]
+
+    def prune(self, source: str, keep: int) -> int:
+        with self._db:
+            cursor = self._db.execute(
+                "DELETE FROM items WHERE source = ? AND url IN"
+                f" (SELECT url FROM items WHERE source = ? {_ORDER} LIMIT -1 OFFSET ?)",
+                (source, source, max(keep, 0)),
+            )
+        return cursor.rowcount
+
+    # -- run state ----------------------------------------------------------
+
+    def record_run(self, source: str, *, at: datetime, error: str | None = None) -> None:
+        when = _dump(at)
+        with self._db:
+            if error is None:
+                self._db.execute(
+                    "INSERT INTO sources (name, last_run, last_success, last_error, failures)"
+                    " VALUES (?, ?, ?, NULL, 0) ON CONFLICT (name) DO UPDATE SET"
+                    " last_run = excluded.last_run, last_success = excluded.last_success,"
+                    " last_error = NULL, failures = 0",
+                    (source, when, when),
+                )
+            else:
+                self._db.execute(
+                    "INSERT INTO sources (name, last_run, last_error, failures)"
+                    " VALUES (?, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET"
+                    " last_run = excluded.last_run, last_error = excluded.last_error,"
+                    " failures = sources.failures + 1",
+                    (source, when, error),
+                )
+
+    @staticmethod
+    def _state(row: sqlite3.Row) -> SourceState:
+        return SourceState(
+            name=row["name"],
+            last_run=_load(row["last_run"]),
+            last_success=_load(row["last_success"]),
+            last_error=row["last_error"],
+            failures=row["failures"],
+        )
+
+    def state(self, source: str) -> SourceState:
+        row = self._one("SELECT * FROM sources WHERE name = ?", (source,))
+        return SourceState(source) if row is None else self._state(row)
+
+    def states(self) -> list[SourceState]:
+        rows = self._db.execute("SELECT * FROM sources ORDER BY name").fetchall()
+        return [self._state(row) for row in rows]

@@ -80,8 +80,8 @@ def _feed_entry(raw: Any, base: str) -> Entry | None:
         summary=raw.get("summary") or None,
         content=content,
         author=_text(raw.get("author")),
-        published=_date(raw.get("published_parsed")),
-        updated=_date(raw.get("updated_parsed")),
+        published=_date(dict.get(raw, "published_parsed")),
+        updated=_date(dict.get(raw, "updated_parsed")),
     )
 
 

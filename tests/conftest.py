@@ -1,0 +1,117 @@
+"""A real HTTP server on 127.0.0.1 serving programmable routes, for the network path."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SITE = ROOT / "examples" / "site"
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    content_type: str | None = "text/html; charset=utf-8"
+    status: int = 200
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: bool = True  # send an ETag and answer If-None-Match with 304
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+class Site:
+    """Routes by path; every request is recorded in ``hits``."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[Hit] = []
+        self.base = ""
+        self._lock = threading.Lock()
+
+    def url(self, path: str) -> str:
+        return self.base + path.lstrip("/")
+
+    def add(self, path: str, body: bytes | str = b"", **kwargs: object) -> str:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes["/" + path.lstrip("/")] = Route(data, **kwargs)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def record(self, hit: Hit) -> None:
+        with self._lock:
+            self.hits.append(hit)
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            route = site.routes.get(self.path.split("?")[0])
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if route is None:
+                route = Route(b"not found", "text/plain", status=404, etag=False)
+            if route.delay:
+                time.sleep(route.delay)
+            etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+            status = route.status
+            if route.etag and status == 200 and headers.get("if-none-match") == etag:
+                status = 304
+            site.record(Hit(self.path, headers, status))
+            self.send_response(status)
+            if route.content_type and status != 304:
+                self.send_header("Content-Type", route.content_type)
+            if route.etag:
+                self.send_header("ETag", etag)
+            for key, value in route.headers.items():
+                self.send_header(key, value)
+            body = b"" if status == 304 else route.body
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    site = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    site.base = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site
+    server.shutdown()
+    server.server_close()
+
+
+def rss(site: Site, items: list[tuple[str, str]], title: str = "Test feed") -> str:
+    """An RSS 2.0 teaser feed whose items (path, title) link to pages of ``site``."""
+    entries = "".join(
+        f"<item><title>{t}</title><link>{site.url(p)}</link><guid>{site.url(p)}</guid>"
+        f"<description>Teaser of {t}.</description>"
+        f"<pubDate>Mon, {10 + i:02d} Nov 2026 10:00:00 +0000</pubDate></item>"
+        for i, (p, t) in enumerate(items)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{title}</title><link>{site.base}</link><description>d</description>"
+        f"{entries}</channel></rss>"
+    )

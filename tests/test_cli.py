@@ -1,0 +1,107 @@
+"""The command line as a user runs it: a real subprocess, exit codes, messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DATA, ROOT
+
+COMMANDS = ["run", "daemon", "extract", "preview", "check", "demo"]
+
+
+def refeed(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "refeed", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
+    result = refeed(command, "--help")
+    assert result.returncode == 0
+    assert b"usage: refeed " + command.encode() in result.stdout
+    assert f"refeed {command}" in (ROOT / "README.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (
+            "sources:\n  - name: a\n    feed: https://x.org/rss\n    bogus: 1\n",
+            "sources[0] (name: a).bogus",
+        ),
+        ("sources:\n  - name: a\n    feed: not-a-url\n", "sources[0] (name: a).feed"),
+        ("max_items: -3\n", "max_items"),
+        ("schedule: every tuesday\n", "schedule"),
+        (
+            "sources:\n  - name: a\n    feed: https://x.org/\n  - name: a\n    feed: https://y.org/\n",
+            "sources",
+        ),
+        ("sources: [\n", "config.yaml:"),
+    ],
+)
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
+    for command in ("run", "check"):
+        result = refeed(command, "-c", str(tmp_path / "config.yaml"))
+        assert result.returncode == 2
+        message = result.stderr.decode()
+        assert key in message and "config.yaml" in message
+
+
+def test_missing_config_exits_2(tmp_path: Path) -> None:
+    result = refeed("run", "-c", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2 and b"nope.yaml" in result.stderr
+
+
+def test_example_config_is_valid() -> None:
+    result = refeed("check", "-c", str(ROOT / "config.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert b"dialog" in result.stdout and b"blog" in result.stdout
+
+
+def test_extract_prints_the_clean_seed_article() -> None:
+    page = (DATA / "ru-seed-page-cp1251.html").read_bytes()
+    result = refeed("extract", "--text", "--url", "https://news.example.ru/a.html", stdin=page)
+    assert result.returncode == 0
+    text = result.stdout.decode("utf-8")
+    assert "Назарбаев сообщил о договоренности" in text
+    assert "..." not in text and "Поделиться" not in text
+    assert len(text.strip().split("\n\n")) == 6
+
+
+def test_extract_html_has_absolute_links(tmp_path: Path) -> None:
+    page = (ROOT / "examples" / "site" / "news" / "library-sundays.html").read_bytes()
+    result = refeed("extract", "--url", "https://demo.example/news/x.html", stdin=page)
+    html = result.stdout.decode()
+    assert 'href="https://demo.example/about/' in html
+    assert "<script" not in html and 'href="/' not in html
+
+
+def test_run_exits_1_when_a_source_fails_and_0_when_all_succeed(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "allow_private_networks: true\nsources:\n  - name: dead\n    feed: http://127.0.0.1:9/rss.xml\n",
+        encoding="utf-8",
+    )
+    result = refeed("run", "-c", str(tmp_path / "config.yaml"))
+    assert result.returncode == 1
+    assert b"dead" in result.stderr
+    (tmp_path / "empty.yaml").write_text("sources: []\n", encoding="utf-8")
+    assert refeed("run", "-c", str(tmp_path / "empty.yaml")).returncode == 0
+
+
+def test_demo_runs_offline_and_writes_feeds(tmp_path: Path) -> None:
+    result = refeed("demo", "--output", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    names = {p.name for p in (tmp_path / "feeds").iterdir()}
+    assert {"demo-news.atom", "demo-news.rss", "demo-news.json", "index.opml"} <= names

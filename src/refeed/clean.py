@@ -148,17 +148,32 @@ def _teaser_heading(el: HtmlElement, site: str, removed: Counter[str]) -> None:
         return
     if len(el) and any(child.tag in ("ul", "ol", "p") for child in el):
         return  # a container, not a heading: its runs are judged below
-    following = el.getnext()
     parent = el.getparent()
-    if following is not None and _teaser_block(following, site):
-        drop(following, removed, "teaser")
+    run = []
+    following = el.getnext()
+    while following is not None and (_teaser_block(following, site) or _headline_shaped(following)):
+        run.append(following)
+        following = following.getnext()
+    if run:
+        for block in run:
+            drop(block, removed, "teaser")
         drop(el, removed, "teaser-heading")
-    elif following is None and parent is not None and parent.tag not in ("body", "html"):
+    elif el.getnext() is None and parent is not None and parent.tag not in ("body", "html"):
         siblings = [s for s in parent if s is not el]
         if siblings and all(_teaser_block(s, site) for s in siblings):
             drop(parent, removed, "teaser")
-    elif el.tag in ("h2", "h3", "h4", "h5", "h6") and following is None:
-        drop(el, removed, "teaser-heading")
+        elif el.tag in ("h2", "h3", "h4", "h5", "h6"):
+            drop(el, removed, "teaser-heading")
+
+
+def _headline_shaped(el: HtmlElement) -> bool:
+    """Short, one line, and not a sentence: how another story's headline looks."""
+    if el.tag not in _BLOCKS or len(el) > 3:
+        return False
+    text = text_of(el)
+    if not text or len(text) > MAX_TEASER_CHARS:
+        return False
+    return bool(_TRUNCATED.search(text)) or not text.endswith((".", ":", ";"))
 
 
 def _teaser_block(el: HtmlElement, site: str) -> bool:

@@ -178,21 +178,22 @@ def _first_attr(root: HtmlElement, xpath: str, attr: str) -> str | None:
 def fix_lazy_images(root: HtmlElement) -> None:
     """Give lazy images a real ``src``, and unwrap ``<noscript>`` copies of images."""
     for noscript in list(root.iter("noscript")):
-        inner = noscript.text or ""
-        if "<img" not in inner.lower():
-            continue
-        try:
-            images = lxml.html.fragments_fromstring(inner)
-        except (etree.ParserError, ValueError):
+        images = [img for img in noscript.iter("img") if img is not noscript]
+        if not images and "<img" in (noscript.text or "").lower():
+            try:
+                parsed = lxml.html.fragment_fromstring(noscript.text or "", create_parent="div")
+            except (etree.ParserError, ValueError):
+                continue
+            images = list(parsed.iter("img"))
+        parent = noscript.getparent()
+        if not images or parent is None:
             continue
         previous = noscript.getprevious()
         if previous is not None and previous.tag == "img" and _is_placeholder(previous):
             previous.drop_tree()
-        parent = noscript.getparent()
-        if parent is None:
-            continue
         index = parent.index(noscript)
-        for offset, image in enumerate(i for i in images if isinstance(i, HtmlElement)):
+        for offset, image in enumerate(images):
+            image.tail = None
             parent.insert(index + offset, image)
         noscript.drop_tree()
     for img in root.iter("img"):

@@ -1,0 +1,189 @@
+"""The cleaner on pages written for these tests: teasers go, the story's own lists stay."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from refeed.article import Rules, process, process_text
+from refeed.sanitize import sanitize
+
+URL = "https://paper.example/2026/11/story.html"
+P = [
+    "The harbour authority confirmed on Tuesday that the northern quay will be rebuilt over "
+    "the next three years, at a cost that officials put at roughly forty million euros.",
+    "Engineers found that the timber piles under the quay had rotted far faster than expected, "
+    "and the structure has been closed to heavy vehicles since the spring floods.",
+    "Local fishermen, who land most of their catch at the quay, will move to a temporary "
+    "pontoon on the southern side while the work goes on, the authority said in a statement.",
+    "The first contracts will be signed in January, and the demolition of the old deck is "
+    "expected to begin before the end of February if the weather allows it.",
+]
+
+
+def page(*blocks: str) -> bytes:
+    story = (
+        "".join(f"<p>{p}</p>" for p in P[:2])
+        + "".join(blocks)
+        + "".join(f"<p>{p}</p>" for p in P[2:])
+    )
+    return (
+        "<html><head><title>Quay</title></head><body>"
+        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+        f'<div class="main"><article><h1>Quay to be rebuilt</h1>{story}</article></div>'
+        "<footer>(c) Paper</footer></body></html>"
+    ).encode()
+
+
+def links(*titles: str, tag: str = "li") -> str:
+    return "".join(
+        f'<{tag}><a href="/2026/11/{i}.html">{t}</a></{tag}>' for i, t in enumerate(titles)
+    )
+
+
+HEADLINES = [
+    "Mayor opens new cycle bridge over the canal",
+    "Storm warning issued for the coast as winds pick u...",
+    "School meals to become free for all primary pupils",
+    "Football club appoints former captain as coach…",
+    "Museum returns stolen painting to Italian church",
+]
+
+TEASER_CASES = {
+    "read-also-heading-and-list": f"<h3>Read also</h3><ul>{links(*HEADLINES)}</ul>",
+    "russian-heading": f"<p><b>Читайте также:</b></p><ul>{links(*HEADLINES)}</ul>",
+    "bare-truncated-list": f"<ul>{links(*HEADLINES)}</ul>",
+    "run-of-linked-paragraphs": links(*HEADLINES, tag="p"),
+    "inline-read-more": f'<p>READ MORE: <a href="/2026/11/9.html">{HEADLINES[0]}</a></p>',
+    "cards-with-thumbnails": "".join(
+        f'<div class="card"><img src="/t{i}.jpg"><h4><a href="/2026/{i}.html">{t}</a></h4></div>'
+        for i, t in enumerate(HEADLINES)
+    ),
+}
+
+KEEP_CASES = {
+    "story-bullet-list": "<ul><li>The quay closes to all traffic on 1 March.</li>"
+    "<li>Fishing boats move to the southern pontoon.</li>"
+    "<li>Work should end in the summer of 2029.</li></ul>",
+    "list-of-sources-with-links": "<p>The reports the engineers relied on:</p><ol>"
+    '<li><a href="https://gov.example/r1">The 2024 structural survey of the northern quay, '
+    "with photographs of every pile.</a></li>"
+    '<li><a href="https://gov.example/r2">A study of timber decay in tidal water...</a></li>'
+    '<li><a href="https://gov.example/r3">The authority\'s own maintenance log for the years '
+    "2010 to 2025.</a></li></ol>",
+    "quoted-ellipsis": '<p>"We knew it was bad... we did not know it was this bad," the '
+    "harbour master said, standing on the closed section of the quay.</p>",
+    "short-qa-lines": "<p>Q: When does it close?</p><p>A: In March.</p><p>Q: For how long?</p>"
+    "<p>A: Three years.</p>",
+    "table": "<table><tr><th>Phase</th><th>Start</th></tr><tr><td>Demolition</td><td>Feb 2027</td>"
+    "</tr><tr><td>Piling</td><td>Sep 2027</td></tr><tr><td>Deck</td><td>2028</td></tr></table>",
+}
+
+
+@pytest.mark.parametrize("case", TEASER_CASES)
+def test_teasers_are_removed_and_the_story_kept(case: str) -> None:
+    article = process(page(TEASER_CASES[case]), url=URL)
+    for paragraph in P:
+        assert paragraph in article.text
+    for headline in HEADLINES:
+        assert headline.rstrip(".…") not in article.text
+    assert "Read also" not in article.text and "Читайте" not in article.text
+    assert article.removed.get("teaser", 0) >= 1
+
+
+@pytest.mark.parametrize("case", KEEP_CASES)
+def test_hard_negatives_survive(case: str) -> None:
+    from refeed.article import html_to_text
+    from refeed.extract import parse_html
+
+    expected = html_to_text(KEEP_CASES[case])
+    article = process(page(KEEP_CASES[case]), url=URL)
+    assert " ".join(expected.split()) in " ".join(article.text.split())
+    assert parse_html("<html><body>x</body></html>") is not None
+
+
+def test_strip_selectors_and_content_selector() -> None:
+    html = page('<div class="promo">Subscribe today for one euro</div>')
+    assert "Subscribe today" not in process(html, url=URL, rules=Rules(strip=(".promo",))).text
+    only = process(html, url=URL, rules=Rules(content="article h1"))
+    assert only.text == "Quay to be rebuilt"
+
+
+def test_plain_text_goes_through_the_same_cleaner() -> None:
+    text = "\n\n".join(P) + "\n\nRead also\n\n" + "\n\n".join(HEADLINES[1:4] + HEADLINES[1:2])
+    article = process_text(text)
+    assert article.text.split("\n\n") == P
+
+
+def test_metadata_from_json_ld_and_meta() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H", '
+        '"datePublished": "2026-11-20T08:00:00Z", "author": {"name": "Ann Lee"}}</script>'
+        '<meta property="og:image" content="/img/a.jpg">'
+    )
+    body = page().replace(b"<title>", head.encode() + b"<title>")
+    article = process(body, url=URL)
+    assert (article.title, article.author) == ("H", "Ann Lee")
+    assert (
+        article.published is not None
+        and article.published.isoformat() == "2026-11-20T08:00:00+00:00"
+    )
+    assert article.image == "https://paper.example/img/a.jpg"
+
+
+def test_lazy_images_become_real() -> None:
+    story = (
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/img/lazy.jpg" alt="a">'
+        '<img class="x" src="/img/blank.gif"><noscript><img src="/img/nos.jpg"></noscript>'
+    )
+    article = process(page(f"<p>{story}</p>"), url=URL)
+    assert 'src="https://paper.example/img/lazy.jpg"' in article.html
+    assert 'src="https://paper.example/img/nos.jpg"' in article.html
+    assert "data:image" not in article.html
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<iframe src="https://evil.example"></iframe>',
+        "<style>body{display:none}</style>",
+        '<form action="https://evil.example"><input name=a></form>',
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+        '<svg onload="alert(1)"></svg>',
+    ],
+)
+def test_sanitize_removes_active_content(vector: str) -> None:
+    out = sanitize(f"<p>ok</p>{vector}").lower()
+    for bad in (
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "<iframe",
+        "<style",
+        "<form",
+        "style=",
+        "data:text",
+    ):
+        assert bad not in out
+    assert sanitize(out) == out  # cleaning twice changes nothing
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=2000))
+def test_process_never_crashes_on_arbitrary_markup(text: str) -> None:
+    from refeed.errors import RefeedError
+
+    try:
+        article = process(
+            ("<html><body><p>" + text + "</p></body></html>").encode("utf-8", "surrogatepass")
+        )
+    except RefeedError:
+        return
+    assert "<script" not in article.html.lower()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import DATA, ROOT
 
 COMMANDS = ["run", "daemon", "extract", "preview", "check", "demo"]

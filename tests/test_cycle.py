@@ -8,8 +8,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import DATA, SITE, Site, rss
 
+from conftest import DATA, SITE, Site, rss
 from refeed.article import html_to_text
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle

@@ -9,7 +9,6 @@ Plain text (``text/plain``) becomes paragraphs and goes through the same cleaner
 from __future__ import annotations
 
 import html as htmllib
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -28,7 +27,6 @@ _BLOCK_TAGS = frozenset(
         "table", "ul", "ol", "figure", "figcaption", "section", "article", "dt", "dd", "br",
     )
 )  # fmt: skip
-_PARAGRAPHS = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +64,9 @@ def process_html_fragment(fragment: str, *, url: str = "") -> Article:
 
 
 def process_text(text: str, *, url: str = "") -> Article:
-    """Plain text: paragraphs at blank lines (else at line breaks), then the same cleaner."""
+    """Plain text: a paragraph per line, then the same cleaner as HTML."""
     text = text.replace("\x00", "")
-    blocks = [b for b in _PARAGRAPHS.split(text) if b.strip()]
-    if len(blocks) <= 1:
-        blocks = [line for line in text.splitlines() if line.strip()]
+    blocks = [line for line in text.splitlines() if line.strip()]
     markup = "".join(f"<p>{htmllib.escape(' '.join(b.split()))}</p>" for b in blocks)
     return process_html_fragment(markup, url=url)
 

@@ -132,7 +132,7 @@ def remove_teasers(root: HtmlElement, url: str, removed: Counter[str]) -> None:
         if isinstance(heading, HtmlElement) and heading.getparent() is not None:
             _teaser_heading(heading, site, removed)
     for parent in list(root.iter()):
-        if isinstance(parent, HtmlElement) and parent.getparent() is not None:
+        if isinstance(parent, HtmlElement) and (parent is root or parent.getparent() is not None):
             _teaser_runs(parent, site, removed)
     for p in list(root.iter("p", "div", "li")):
         if p.getparent() is None:
@@ -215,10 +215,13 @@ def _teaser_runs(parent: HtmlElement, site: str, removed: Counter[str]) -> None:
         return
     run: list[HtmlElement] = []
     for child in [*children, None]:
-        if child is not None and child.tag != "br" and _teaser_item(child, site):
+        if child is not None and (_teaser_item(child, site) or _headline_shaped(child)):
             run.append(child)
             continue
-        if len(run) >= 3:
+        teasers = sum(_teaser_item(el, site) for el in run)
+        # three teasers anywhere, or two closing the container (a story ends in sentences)
+        enough = teasers >= 3 or (teasers >= 2 and child is None)
+        if len(run) >= 3 and enough and teasers >= 0.4 * len(run):
             heading = run[0].getprevious()
             for el in run:
                 drop(el, removed, "teaser")

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from refeed import defaults
-from refeed.article import Rules, process, process_html_fragment
+from refeed.article import Rules, html_to_text, process, process_html_fragment
 from refeed.config import Config, SourceConfig
 from refeed.errors import RefeedError, SourceError
-from refeed.fetch import ACCEPT_FEED, Fetcher, FetchSettings
+from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings
 from refeed.models import Article, Entry, FeedInfo, Item, Listing
 from refeed.publish import publish, publish_index
 from refeed.sources import parse_feed, parse_listing
@@ -132,7 +132,7 @@ async def _run_source(
         validators=store.validators(source.url),
         headers=source.headers,
         max_bytes=defaults.MAX_FEED_BYTES if is_feed else defaults.MAX_PAGE_BYTES,
-        accept=ACCEPT_FEED if is_feed else fetcher_accept_page(),
+        accept=ACCEPT_FEED if is_feed else ACCEPT_PAGE,
     )
     listing: Listing | None = None
     entries: tuple[Entry, ...] = ()
@@ -150,7 +150,9 @@ async def _run_source(
     for stored in store.pending(source.name):
         if stored.url not in listed:
             todo.append((_entry_of(stored), stored))
-    items = await asyncio.gather(*(_item(config, source, fetcher, store, e, s) for e, s in todo))
+    items = await asyncio.gather(
+        *(_item(config, source, fetcher=fetcher, store=store, entry=e, stored=s) for e, s in todo)
+    )
     for (_entry, stored), item in zip(todo, items, strict=True):
         if stored is None:
             result.new += 1
@@ -169,12 +171,6 @@ async def _run_source(
     result.written = publish(info, published, config.output_dir, config.formats_of(source))
     # validators are saved last: a cycle that dies before publishing fetches afresh
     store.save_validators(source.url, response.validators)
-
-
-def fetcher_accept_page() -> str:
-    from refeed.fetch import ACCEPT_PAGE
-
-    return ACCEPT_PAGE
 
 
 def _changed(entry: Entry, stored: Item) -> bool:
@@ -198,6 +194,7 @@ def _entry_of(item: Item) -> Entry:
 async def _item(
     config: Config,
     source: SourceConfig,
+    *,
     fetcher: Fetcher,
     store: Store,
     entry: Entry,
@@ -258,8 +255,4 @@ async def _item(
 
 
 def _plain(markup: str | None) -> str:
-    if not markup:
-        return ""
-    from refeed.article import html_to_text
-
-    return html_to_text(markup)
+    return html_to_text(markup) if markup else ""

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from refeed.config import Config, SourceConfig
 
@@ -30,7 +30,7 @@ def site_dir() -> Path:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    content_types: dict[str, str] = {}
+    content_types: ClassVar[dict[str, str]] = {}
 
     def guess_type(self, path: str | Any) -> str:
         relative = Path(path).resolve().relative_to(Path(self.directory).resolve()).as_posix()

@@ -234,7 +234,32 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
     document = Document(lxml.html.tostring(root, encoding="unicode"), url=url or None)
     summary = document.summary(html_partial=True)
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
-    if not url:
-        return content
-    content.make_links_absolute(url, handle_failures="discard")
+    fallback = _paragraph_container(root)
+    if fallback is not None and len(_text(content)) < 0.5 * len(_text(fallback)):
+        # readability's choice lost most of the paragraphs (it dislikes link-dense
+        # stories): take the element that holds the most paragraph text instead
+        content = lxml.html.Element("div")
+        content.append(fallback)
+    if url:
+        content.make_links_absolute(url, handle_failures="discard")
     return content
+
+
+def _text(el: HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def _paragraph_container(root: HtmlElement) -> HtmlElement | None:
+    """The element whose child paragraphs hold the most unlinked text."""
+    scores: dict[HtmlElement, int] = {}
+    for p in root.iter("p"):
+        parent = p.getparent()
+        if parent is None:
+            continue
+        text = len(_text(p))
+        linked = sum(len(_text(a)) for a in p.iter("a"))
+        scores[parent] = scores.get(parent, 0) + max(0, text - linked)
+    if not scores:
+        return None
+    best = max(scores, key=lambda el: scores[el])
+    return best if scores[best] > 0 else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -75,7 +76,5 @@ async def serve_forever(config: Config, *, run_first: bool = True) -> None:
     log.info("stopped")
 
 
-def _soon() -> object:
-    from datetime import UTC, datetime
-
+def _soon() -> datetime:
     return datetime.now(UTC)

@@ -8,6 +8,7 @@ is tested on bytes.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 import time
 from datetime import UTC, datetime
@@ -105,10 +106,8 @@ def _text(value: str | None) -> str | None:
     if not value:
         return None
     if "<" in value or "&" in value:
-        try:
+        with contextlib.suppress(etree.ParserError, ValueError):
             value = lxml.html.fragment_fromstring(value, create_parent="div").text_content()
-        except (etree.ParserError, ValueError):
-            pass
     value = " ".join(value.split())
     return value or None
 

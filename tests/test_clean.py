@@ -52,6 +52,7 @@ HEADLINES = [
 
 TEASER_CASES = {
     "read-also-heading-and-list": f"<h3>Read also</h3><ul>{links(*HEADLINES)}</ul>",
+    "comments-between-heading-and-list": f"<!-- related --><h3>Read also</h3><!-- list --><ul>{links(*HEADLINES)}</ul><!-- end -->",
     "russian-heading": f"<p><b>Читайте также:</b></p><ul>{links(*HEADLINES)}</ul>",
     "bare-truncated-list": f"<ul>{links(*HEADLINES)}</ul>",
     "run-of-linked-paragraphs": links(*HEADLINES, tag="p"),

@@ -58,6 +58,7 @@ def process(
 def process_html_fragment(fragment: str, *, url: str = "") -> Article:
     """Clean HTML a feed already carries (content:encoded and the like)."""
     content = lxml.html.fragment_fromstring(fragment or "", create_parent="div")
+    extract.drop_comments(content)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return _finish(content, url, Counter(), extract.Metadata())

@@ -50,9 +50,16 @@ def parse_html(text: str) -> HtmlElement:
     if not text.strip():
         raise ParseError("empty page")
     try:
-        return lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"not an HTML page: {exc}") from exc
+    drop_comments(root)
+    return root
+
+
+def drop_comments(root: HtmlElement) -> None:
+    """Comments and processing instructions carry no story; the cleaners see elements only."""
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
 def metadata(root: HtmlElement, url: str) -> Metadata:

@@ -96,12 +96,10 @@ async def run_source(
     result = SourceResult(source.name)
     try:
         await _run_source(config, source, fetcher, store, result)
+    except SourceError as exc:
+        result.error = str(_named(exc, source.name))
     except RefeedError as exc:
-        result.error = (
-            str(SourceError(str(exc), source=source.name))
-            if not isinstance(exc, SourceError)
-            else str(_named(exc, source.name))
-        )
+        result.error = f"{source.name}: {exc}"
     except Exception as exc:  # a bug must not stop the other sources; it is logged in full
         log.exception("%s: unexpected error", source.name)
         result.error = f"{source.name}: internal error: {type(exc).__name__}: {exc}"
@@ -151,7 +149,7 @@ async def _run_source(
         if stored.url not in listed:
             todo.append((_entry_of(stored), stored))
     items = await asyncio.gather(
-        *(_item(config, source, fetcher=fetcher, store=store, entry=e, stored=s) for e, s in todo)
+        *(_item(source, fetcher=fetcher, store=store, entry=e, stored=s) for e, s in todo)
     )
     for (_entry, stored), item in zip(todo, items, strict=True):
         if stored is None:
@@ -192,7 +190,6 @@ def _entry_of(item: Item) -> Entry:
 
 
 async def _item(
-    config: Config,
     source: SourceConfig,
     *,
     fetcher: Fetcher,
@@ -219,10 +216,8 @@ async def _item(
                 ),
             )
             store.save_validators(entry.url, response.validators)
-    except RefeedError as exc:
-        log.warning(
-            "%s: %s", source.name, _named(exc, source.name) if isinstance(exc, SourceError) else exc
-        )
+    except SourceError as exc:
+        log.warning("%s", _named(exc, source.name))
         if stored is not None and stored.full_text:
             return stored
     now = datetime.now(UTC)

@@ -19,6 +19,7 @@ import lxml.html
 from dateutil import parser as dateparser
 from lxml import etree
 from readability import Document
+from readability.readability import Unparseable
 
 from refeed.errors import ParseError
 
@@ -239,7 +240,10 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
             "content selector %r matched nothing on %s; using automatic extraction", selector, url
         )
     document = Document(lxml.html.tostring(root, encoding="unicode"), url=url or None)
-    summary = document.summary(html_partial=True)
+    try:
+        summary = document.summary(html_partial=True)
+    except Unparseable as exc:
+        raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
     fallback = _paragraph_container(root)
     if fallback is not None and len(_text(content)) < 0.5 * len(_text(fallback)):

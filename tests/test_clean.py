@@ -96,7 +96,7 @@ def test_teasers_are_removed_and_the_story_kept(case: str) -> None:
 @pytest.mark.parametrize("case", KEEP_CASES)
 def test_hard_negatives_survive(case: str) -> None:
     from refeed.article import html_to_text
-    from refeed.extract import parse_html
+    from refeed.dom import parse_html
 
     expected = html_to_text(KEEP_CASES[case])
     article = process(page(KEEP_CASES[case]), url=URL)

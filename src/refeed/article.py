@@ -18,6 +18,7 @@ from lxml.html import HtmlElement
 
 from refeed import clean, extract
 from refeed.decode import decode
+from refeed.dom import drop_comments, parse_html
 from refeed.models import Article
 from refeed.sanitize import sanitize
 
@@ -44,7 +45,7 @@ def process(
     decoded = decode(body, content_type)
     if content_type and content_type.split(";")[0].strip().lower() == "text/plain":
         return process_text(decoded.text, url=url)
-    root = extract.parse_html(decoded.text)
+    root = parse_html(decoded.text)
     meta = extract.metadata(root, url)
     removed: Counter[str] = Counter()
     clean.strip_selectors(root, rules.strip, removed)
@@ -58,7 +59,7 @@ def process(
 def process_html_fragment(fragment: str, *, url: str = "") -> Article:
     """Clean HTML a feed already carries (content:encoded and the like)."""
     content = lxml.html.fragment_fromstring(fragment or "", create_parent="div")
-    extract.drop_comments(content)
+    drop_comments(content)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return _finish(content, url, Counter(), extract.Metadata())

@@ -45,24 +45,6 @@ class Metadata:
     description: str | None = None
 
 
-def parse_html(text: str) -> HtmlElement:
-    """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
-    text = text.replace("\x00", "")
-    if not text.strip():
-        raise ParseError("empty page")
-    try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
-        raise ParseError(f"not an HTML page: {exc}") from exc
-    drop_comments(root)
-    return root
-
-
-def drop_comments(root: HtmlElement) -> None:
-    """Comments and processing instructions carry no story; the cleaners see elements only."""
-    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-
-
 def metadata(root: HtmlElement, url: str) -> Metadata:
     """Title, author, date, lead image and language, best source first."""
     ld = _json_ld(root)

@@ -20,6 +20,7 @@ import lxml.html
 from lxml import etree
 
 from refeed.decode import decode
+from refeed.dom import parse_html
 from refeed.errors import ParseError
 from refeed.models import Entry, Listing, Response
 
@@ -128,9 +129,9 @@ def parse_listing(response: Response, links: str | None = None) -> Listing:
     """
     decoded = decode(response.body, response.content_type)
     try:
-        root = lxml.html.document_fromstring(decoded.text)
-    except (etree.ParserError, ValueError) as exc:
-        raise ParseError(f"not an HTML page: {exc}", url=response.url) from exc
+        root = parse_html(decoded.text)
+    except ParseError as exc:
+        raise ParseError(exc.message, url=response.url) from exc
     base = response.url
     anchors = _selected_anchors(root, links) if links else _headline_anchors(root, base)
     entries: list[Entry] = []

@@ -1,0 +1,33 @@
+"""Parsing HTML text into a tree every stage can walk: elements only, no comments."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+from refeed.errors import ParseError
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+__all__ = ["HtmlElement", "drop_comments", "parse_html"]
+
+
+def parse_html(text: str) -> HtmlElement:
+    """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
+    text = _XML_DECLARATION.sub("", text.replace("\x00", ""), count=1)
+    if not text.strip():
+        raise ParseError("empty page")
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"not an HTML page: {exc}") from exc
+    drop_comments(root)
+    return root
+
+
+def drop_comments(root: HtmlElement) -> None:
+    """Comments and processing instructions carry no story; the cleaners see elements only."""
+    etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)

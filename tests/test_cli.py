@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import feedparser
 import pytest
 
-from conftest import DATA, ROOT
+from conftest import DATA, ROOT, Site, rss
 
 COMMANDS = ["run", "daemon", "extract", "preview", "check", "demo"]
 
@@ -106,3 +109,32 @@ def test_demo_runs_offline_and_writes_feeds(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     names = {p.name for p in (tmp_path / "feeds").iterdir()}
     assert {"demo-news.atom", "demo-news.rss", "demo-news.json", "index.opml"} <= names
+
+
+def test_daemon_runs_sources_and_stops_cleanly_on_sigterm(site: Site, tmp_path: Path) -> None:
+    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
+    site.add("news/a.html", page)
+    feed = site.add(
+        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
+    )
+    (tmp_path / "config.yaml").write_text(
+        f"allow_private_networks: true\nschedule: 1h\nsources:\n  - name: news\n    feed: {feed}\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refeed", "daemon", "-c", str(tmp_path / "config.yaml")],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        atom = tmp_path / "feeds" / "news.atom"
+        while not atom.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert atom.exists(), "the daemon ran no cycle"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert b"stopped" in stderr
+    parsed = feedparser.parse(atom.read_bytes())
+    assert parsed.bozo == 0 and len(parsed.entries) == 1

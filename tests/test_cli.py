@@ -13,7 +13,7 @@ import pytest
 
 from conftest import DATA, ROOT, Site, rss
 
-COMMANDS = ["run", "daemon", "extract", "preview", "check", "demo"]
+COMMANDS = ["run", "daemon", "extract", "preview", "check", "status", "demo"]
 
 
 def refeed(
@@ -100,6 +100,10 @@ def test_run_exits_1_when_a_source_fails_and_0_when_all_succeed(tmp_path: Path) 
     result = refeed("run", "-c", str(tmp_path / "config.yaml"))
     assert result.returncode == 1
     assert b"dead" in result.stderr
+    status = refeed("status", "-c", str(tmp_path / "config.yaml"))
+    assert status.returncode == 0
+    [row] = [line for line in status.stdout.decode().splitlines() if line.startswith("dead ")]
+    assert "127.0.0.1:9" in row and " 1 " in row  # one failure, its error shown
     (tmp_path / "empty.yaml").write_text("sources: []\n", encoding="utf-8")
     assert refeed("run", "-c", str(tmp_path / "empty.yaml")).returncode == 0
 

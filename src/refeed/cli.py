@@ -8,6 +8,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from refeed import __version__
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     preview = sub.add_parser("preview", help="fetch one article page and show what refeed keeps")
     preview.add_argument("url")
 
+    status = sub.add_parser("status", help="a table of sources: last run, success, items, error")
+    with_config(status)
+
     check = sub.add_parser("check", help="validate the config and show each source's settings")
     with_config(check)
 
@@ -80,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "extract": _extract,
             "preview": _preview,
             "check": _check,
+            "status": _status,
             "demo": _demo,
         }[args.command]
         return command(args)
@@ -166,6 +171,36 @@ def _check(args: argparse.Namespace) -> int:
         if source.strip:
             print(f"    strip: {', '.join(source.strip)}")
     print(f"{len(config.sources)} sources, config OK")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    from refeed.store import Store
+
+    config = load_config(args.config)
+
+    def when(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+    rows = [("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "LAST ERROR")]
+    with Store(config.database) as store:
+        for source in config.sources:
+            state = store.state(source.name)
+            rows.append(
+                (
+                    source.name,
+                    when(state.last_run),
+                    when(state.last_success),
+                    str(store.count(source.name)),
+                    str(state.failures),
+                    (state.last_error or "-")[:80],
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
     return EXIT_OK
 
 

@@ -265,3 +265,8 @@ class Store:
     def states(self) -> list[SourceState]:
         rows = self._db.execute("SELECT * FROM sources ORDER BY name").fetchall()
         return [self._state(row) for row in rows]
+
+    def count(self, source: str) -> int:
+        """How many items of ``source`` are stored."""
+        row = self._one("SELECT count(*) AS n FROM items WHERE source = ?", (source,))
+        return int(row["n"]) if row is not None else 0

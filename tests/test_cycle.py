@@ -165,6 +165,10 @@ def test_failed_page_is_published_with_summary_then_retried(site: Site, tmp_path
     site.add("news/a.html", (SITE / "news" / DEMO_PAGES[0]).read_bytes())
     [result] = asyncio.run(run_cycle(config))
     assert result.updated == 1 and result.failed_pages == 0
+    assert site.hits[-2].status == 304  # the feed did not change; only the page was retried
+    assert (
+        feedparser.parse((tmp_path / "feeds" / "news.atom").read_bytes()).feed.title == "Test feed"
+    )
     items = json.loads((tmp_path / "feeds" / "news.json").read_text("utf-8"))["items"]
     assert len(html_to_text(items[0]["content_html"])) > 500
 

@@ -137,6 +137,9 @@ async def _run_source(
     if not response.not_modified:
         listing = parse_feed(response) if is_feed else parse_listing(response, source.links)
         entries = listing.entries[: config.max_items_of(source)]
+        store.save_channel(source.name, listing)
+    else:
+        listing = store.channel(source.name)
     todo: list[tuple[Entry, Item | None]] = []
     for entry in entries:
         stored = store.item(source.name, entry.url)

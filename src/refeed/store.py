@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from refeed.models import Item, Validators
+from refeed.models import Item, Listing, Validators
 
 MIGRATIONS: list[str] = [
     """
@@ -47,6 +47,15 @@ MIGRATIONS: list[str] = [
         last_success TEXT,
         last_error TEXT,
         failures INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+    # 2: the channel a source last described (title, link, language), for cycles that got a 304
+    """
+    CREATE TABLE channels (
+        source TEXT PRIMARY KEY,
+        title TEXT,
+        link TEXT,
+        language TEXT
     );
     """,
 ]
@@ -270,3 +279,22 @@ class Store:
         """How many items of ``source`` are stored."""
         row = self._one("SELECT count(*) AS n FROM items WHERE source = ?", (source,))
         return int(row["n"]) if row is not None else 0
+
+    # -- channels -----------------------------------------------------------
+
+    def save_channel(self, source: str, listing: Listing) -> None:
+        """Remember the source's own title, link and language (not its entries)."""
+        with self._db:
+            self._db.execute(
+                "INSERT INTO channels (source, title, link, language) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET title = excluded.title,"
+                " link = excluded.link, language = excluded.language",
+                (source, listing.title, listing.link, listing.language),
+            )
+
+    def channel(self, source: str) -> Listing | None:
+        """The channel saved by :meth:`save_channel`, with no entries; None if never saved."""
+        row = self._one("SELECT * FROM channels WHERE source = ?", (source,))
+        if row is None:
+            return None
+        return Listing(title=row["title"], link=row["link"], entries=(), language=row["language"])

@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
+
+from refeed.dom import text_of
+from refeed.urls import site_of
 
 _TEASER_HEADING = re.compile(
     r"^\W*("
@@ -48,15 +50,10 @@ _CHROME_NAME = re.compile(
 _CHROME_TAGS = ("nav", "aside", "footer", "form", "button", "select", "textarea", "iframe")
 _SENTENCE_END = re.compile(r"[.!?;:»\"”')]\s*$")
 _TRUNCATED = re.compile(r"(\.\.\.|…)\s*$")
-_WS = re.compile(r"\s+")
 _BLOCKS = frozenset(
     ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section", "dt", "dd")
 )
 MAX_TEASER_CHARS = 160
-
-
-def text_of(el: HtmlElement) -> str:
-    return _WS.sub(" ", el.text_content()).strip()
 
 
 def link_text_ratio(el: HtmlElement, text: str | None = None) -> float:
@@ -127,7 +124,7 @@ def clean_content(content: HtmlElement, url: str, removed: Counter[str]) -> None
 
 def remove_teasers(root: HtmlElement, url: str, removed: Counter[str]) -> None:
     """Remove teaser headings with their lists, runs of teaser blocks and inline teasers."""
-    site = _site(url)
+    site = site_of(url)
     for heading in list(root.iter()):
         if isinstance(heading, HtmlElement) and heading.getparent() is not None:
             _teaser_heading(heading, site, removed)
@@ -197,7 +194,7 @@ def _teaser_item(el: HtmlElement, site: str) -> bool:
         return el.find(".//img") is not None and bool(links)
     if text.endswith(".") and len(text) > 60:
         return False  # a sentence, as in a story's list of sources
-    return any(_site(a.get("href", "")) in ("", site) for a in links)
+    return any(site_of(a.get("href", "")) in ("", site) for a in links)
 
 
 def _teaser_runs(parent: HtmlElement, site: str, removed: Counter[str]) -> None:
@@ -237,8 +234,3 @@ def _heading_like(el: HtmlElement) -> bool:
     if _TEASER_HEADING.match(text):
         return True
     return el.tag in ("h2", "h3", "h4", "h5", "h6") and not _SENTENCE_END.search(text)
-
-
-def _site(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower() if url.startswith(("http:", "https:")) else ""
-    return host.removeprefix("www.")

@@ -11,8 +11,9 @@ from lxml.html import HtmlElement
 from refeed.errors import ParseError
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_WS = re.compile(r"\s+")
 
-__all__ = ["HtmlElement", "drop_comments", "parse_html"]
+__all__ = ["HtmlElement", "drop_comments", "parse_html", "text_of"]
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -31,3 +32,8 @@ def parse_html(text: str) -> HtmlElement:
 def drop_comments(root: HtmlElement) -> None:
     """Comments and processing instructions carry no story; the cleaners see elements only."""
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+
+
+def text_of(el: HtmlElement) -> str:
+    """The element's text with runs of white space folded to one space."""
+    return _WS.sub(" ", el.text_content()).strip()

@@ -21,6 +21,7 @@ from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
 
+from refeed.dom import text_of
 from refeed.errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def _date(value: str | None) -> datetime | None:
 
 def _first_text(root: HtmlElement, xpath: str) -> str | None:
     for el in root.xpath(xpath):
-        text = " ".join(el.text_content().split())
+        text = text_of(el)
         if text:
             return text
     return None
@@ -228,7 +229,7 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
     fallback = _paragraph_container(root)
-    if fallback is not None and len(_text(content)) < 0.5 * len(_text(fallback)):
+    if fallback is not None and len(text_of(content)) < 0.5 * len(text_of(fallback)):
         # readability's choice lost most of the paragraphs (it dislikes link-dense
         # stories): take the element that holds the most paragraph text instead
         content = lxml.html.Element("div")
@@ -238,10 +239,6 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
     return content
 
 
-def _text(el: HtmlElement) -> str:
-    return " ".join(el.text_content().split())
-
-
 def _paragraph_container(root: HtmlElement) -> HtmlElement | None:
     """The element whose child paragraphs hold the most unlinked text."""
     scores: dict[HtmlElement, int] = {}
@@ -249,8 +246,8 @@ def _paragraph_container(root: HtmlElement) -> HtmlElement | None:
         parent = p.getparent()
         if parent is None:
             continue
-        text = len(_text(p))
-        linked = sum(len(_text(a)) for a in p.iter("a"))
+        text = len(text_of(p))
+        linked = sum(len(text_of(a)) for a in p.iter("a"))
         scores[parent] = scores.get(parent, 0) + max(0, text - linked)
     if not scores:
         return None

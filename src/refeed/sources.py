@@ -13,7 +13,7 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -23,6 +23,7 @@ from refeed.decode import decode
 from refeed.dom import parse_html
 from refeed.errors import ParseError
 from refeed.models import Entry, Listing, Response
+from refeed.urls import canonical_url, site_of
 
 _WORD = re.compile(r"\w+")
 _NOT_ARTICLE_PATH = re.compile(
@@ -113,13 +114,6 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
-def canonical_url(url: str) -> str:
-    """The URL an item is keyed by: no fragment, scheme and host in lower case."""
-    url, _ = urldefrag(url)
-    parts = urlsplit(url)
-    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
-
-
 def parse_listing(response: Response, links: str | None = None) -> Listing:
     """Find article links on a listing page, by CSS selector or automatically.
 
@@ -165,7 +159,7 @@ def _selected_anchors(root: lxml.html.HtmlElement, selector: str) -> list[lxml.h
 
 
 def _headline_anchors(root: lxml.html.HtmlElement, base: str) -> list[lxml.html.HtmlElement]:
-    site = _site(base)
+    site = site_of(base)
     found = []
     for anchor in root.iter("a"):
         href = anchor.get("href")
@@ -173,7 +167,7 @@ def _headline_anchors(root: lxml.html.HtmlElement, base: str) -> list[lxml.html.
             continue
         url = urljoin(base, href)
         parts = urlsplit(url)
-        if _site(url) != site or parts.path in ("", "/") or _NOT_ARTICLE_PATH.search(parts.path):
+        if site_of(url) != site or parts.path in ("", "/") or _NOT_ARTICLE_PATH.search(parts.path):
             continue
         if any(a.tag in _CHROME for a in anchor.iterancestors()):
             continue
@@ -181,8 +175,3 @@ def _headline_anchors(root: lxml.html.HtmlElement, base: str) -> list[lxml.html.
         if len(words) >= 4 or sum(map(len, words)) >= 25:
             found.append(anchor)
     return found
-
-
-def _site(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")

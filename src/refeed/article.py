@@ -9,7 +9,6 @@ Plain text (``text/plain``) becomes paragraphs and goes through the same cleaner
 from __future__ import annotations
 
 import html as htmllib
-from collections import Counter
 from dataclasses import dataclass
 
 import lxml.html
@@ -18,7 +17,7 @@ from lxml.html import HtmlElement
 
 from refeed import clean, extract
 from refeed.decode import decode
-from refeed.dom import drop_comments, parse_html
+from refeed.dom import drop_code, drop_comments, parse_html
 from refeed.models import Article
 from refeed.sanitize import sanitize
 
@@ -47,13 +46,14 @@ def process(
         return process_text(decoded.text, url=url)
     root = parse_html(decoded.text)
     meta = extract.metadata(root, url)
-    removed: Counter[str] = Counter()
-    clean.strip_selectors(root, rules.strip, removed)
+    trace = clean.Trace()
+    clean.strip_selectors(root, rules.strip, trace)
     extract.fix_lazy_images(root)
+    drop_code(root)
     if not rules.content:
-        clean.prepare(root, url, removed)
+        clean.prepare(root, url, trace)
     content = extract.main_content(root, url, rules.content)
-    return _finish(content, url, removed, meta)
+    return _finish(content, url, trace, meta)
 
 
 def process_html_fragment(fragment: str, *, url: str = "") -> Article:
@@ -62,7 +62,7 @@ def process_html_fragment(fragment: str, *, url: str = "") -> Article:
     drop_comments(content)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
-    return _finish(content, url, Counter(), extract.Metadata())
+    return _finish(content, url, clean.Trace(), extract.Metadata())
 
 
 def process_text(text: str, *, url: str = "") -> Article:
@@ -73,10 +73,8 @@ def process_text(text: str, *, url: str = "") -> Article:
     return process_html_fragment(markup, url=url)
 
 
-def _finish(
-    content: HtmlElement, url: str, removed: Counter[str], meta: extract.Metadata
-) -> Article:
-    clean.clean_content(content, url, removed)
+def _finish(content: HtmlElement, url: str, trace: clean.Trace, meta: extract.Metadata) -> Article:
+    clean.clean_content(content, url, trace, title=meta.title)
     safe = sanitize(lxml.html.tostring(content, encoding="unicode"))
     return Article(
         url=url,
@@ -87,7 +85,8 @@ def _finish(
         published=meta.published,
         image=meta.image,
         language=meta.language,
-        removed=dict(removed),
+        removed=dict(trace.counts),
+        removals=tuple(trace.removals),
     )
 
 

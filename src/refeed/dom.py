@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import lxml.html
 from lxml import etree
@@ -12,8 +13,9 @@ from refeed.errors import ParseError
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _WS = re.compile(r"\s+")
+_NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 
-__all__ = ["HtmlElement", "drop_comments", "parse_html", "text_of"]
+__all__ = ["HtmlElement", "drop_code", "drop_comments", "name_words", "parse_html", "text_of"]
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -34,6 +36,25 @@ def drop_comments(root: HtmlElement) -> None:
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
+def drop_code(root: HtmlElement) -> None:
+    """Scripts, styles and ``<noscript>`` leftovers: code, never text for a reader."""
+    etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+
+
 def text_of(el: HtmlElement) -> str:
     """The element's text with runs of white space folded to one space."""
     return _WS.sub(" ", el.text_content()).strip()
+
+
+def name_words(el: HtmlElement) -> set[str]:
+    """The words of an element's class and id, with neighbours joined.
+
+    ``"article__share-bar mostRead"`` gives article, share, bar, most, read, sharebar,
+    articleshare, mostread, ...: so that both ``most-read`` and ``mostRead`` say "most read".
+    """
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}"
+    if not raw.strip():
+        return set()
+    words = [w.lower() for w in _NAME_SPLIT.split(raw) if w]
+    joined = {a + b for a, b in pairwise(words)}
+    return set(words) | joined

@@ -21,7 +21,8 @@ from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
 
-from refeed.dom import text_of
+from refeed.clean.shape import TRUNCATED, link_text_ratio
+from refeed.dom import name_words, text_of
 from refeed.errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -234,9 +235,94 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         # stories): take the element that holds the most paragraph text instead
         content = lxml.html.Element("div")
         content.append(fallback)
+    lead = _lead(root, content)
+    if lead is not None:
+        content.insert(0, lead)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return content
+
+
+# class/id words of a story's lead paragraph (standfirst, dek, chapô, bajada, perex, ...)
+_LEAD_WORDS = frozenset(
+    (
+        "lead", "lede", "intro", "introduction", "standfirst", "chapo", "chapeau", "deck",
+        "dek", "subtitle", "subheadline", "subhead", "summary", "perex", "bajada", "sumario",
+        "excerpt", "abstract", "teaser", "entradilla", "sottotitolo", "catenaccio", "ingress",
+        "strapline", "leadtext", "introtext", "teasertext", "articlelead", "articleintro",
+    )
+)  # fmt: skip
+_LEAD_CHARS = (40, 800)
+_LEAD_WINDOW = 80  # elements after the title where a lead may sit
+
+
+def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
+    """The story's lead paragraph when readability left it out, as a copy to prepend.
+
+    A lead sits between the title and the story: a block named like a lead, or a
+    paragraph or subheading right after the ``<h1>``. It must read as prose (not links)
+    and must not be in the story already.
+    """
+    body = root.find("body")
+    if body is None:
+        return None
+    story = _squash(text_of(content))
+    if not story:
+        return None
+    elements = [el for el in body.iter() if isinstance(el, HtmlElement)]
+    h1 = next((i for i, el in enumerate(elements) if el.tag == "h1"), None)
+    start = 0 if h1 is None else h1 + 1
+    title_siblings = set() if h1 is None else _following(elements[h1])
+    for el in elements[start : start + _LEAD_WINDOW]:
+        named = bool(name_words(el) & _LEAD_WORDS)
+        if not named and el not in title_siblings:
+            continue
+        text = text_of(el)
+        if not _LEAD_CHARS[0] <= len(text) <= _LEAD_CHARS[1] or not _prose(el, text):
+            continue
+        key = _squash(text)
+        if key[:80] in story:
+            return None  # the story already has its lead
+        if story[:80] in key:
+            return None  # this is the story's container, not a lead
+        lead = lxml.html.Element("p")
+        lead.text = text
+        return lead
+    return None
+
+
+def _prose(el: HtmlElement, text: str) -> bool:
+    """Sentences, not links, a caption, a date line or a list of names."""
+    if link_text_ratio(el, text) > 0.3 or TRUNCATED.search(text):
+        return False
+    if any(a.tag in ("figure", "figcaption") for a in el.iterancestors()):
+        return False
+    return bool(_PROSE_END.search(text)) or len(text.split()) >= 25
+
+
+_PROSE_END = re.compile(r"[.!?。！？»\"”]\s*$")
+
+
+def _following(h1: HtmlElement) -> set[HtmlElement]:
+    """The first blocks after the title: its next siblings, or its header's."""
+    found: set[HtmlElement] = set()
+    anchor: HtmlElement | None = h1
+    for _ in range(2):  # the h1 itself, then its header/hgroup wrapper
+        if anchor is None:
+            break
+        sibling = anchor.getnext()
+        for _ in range(3):
+            if sibling is None:
+                break
+            if sibling.tag in ("p", "h2", "div", "span"):
+                found.add(sibling)
+            sibling = sibling.getnext()
+        anchor = anchor.getparent()
+    return found
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
 
 
 def _paragraph_container(root: HtmlElement) -> HtmlElement | None:

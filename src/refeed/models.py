@@ -71,7 +71,8 @@ class Article:
 
     ``html`` is sanitised, with absolute links; ``text`` is the same story as plain
     text with blank lines between blocks; ``removed`` counts the blocks taken out,
-    by kind (``teaser``, ``strip``, ``boilerplate``, ...).
+    by kind (``teaser``, ``strip``, ``boilerplate``, ...), and ``removals`` lists each
+    one with the rule that removed it (``refeed extract --explain``).
     """
 
     url: str
@@ -83,6 +84,16 @@ class Article:
     image: str | None = None
     language: str | None = None
     removed: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    removals: tuple[Removal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One block the cleaner took out: what kind, by which rule, and its opening text."""
+
+    kind: str  # teaser, boilerplate, caption, byline, ad, cta, comments, strip, empty, ...
+    rule: str  # the rule that decided, e.g. "heading 'Read also' and the list under it"
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

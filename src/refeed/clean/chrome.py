@@ -1,0 +1,188 @@
+"""Page chrome: what a template puts around every story of a site.
+
+Recognised by tag (``nav``, ``aside``, ``footer``, forms), by being hidden, and by the
+words of its class and id (share bars, comment sections, author boxes, pop-ups, ads).
+An element holding a large share of the page's text, or the story's long paragraphs,
+is never chrome, whatever it is called.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from refeed.clean.shape import has_story, link_text_ratio
+from refeed.clean.trace import Trace
+from refeed.dom import name_words, text_of
+
+CHROME_TAGS = (
+    "nav", "aside", "footer", "form", "button", "select", "textarea", "iframe", "dialog",
+    "template", "menu",
+)  # fmt: skip
+MAX_SHARE_OF_PAGE = 0.4  # chrome never holds this much of the page's text
+
+# kind -> class/id words; a word also matches as the start of a longer one ("commentlist")
+_NAMED: dict[str, tuple[str, ...]] = {
+    "comments": (
+        "comment",
+        "comments",
+        "kommentar",
+        "kommentare",
+        "komment",
+        "commentaire",
+        "commentaires",
+        "comentario",
+        "comentarios",
+        "komentarz",
+        "komentarze",
+        "коммент",
+        "disqus",
+        "respond",
+        "replies",
+        "reactions",
+    ),
+    "share": (
+        "share",
+        "sharing",
+        "sharebar",
+        "sharedaddy",
+        "sharethis",
+        "shareaholic",
+        "social",
+        "socials",
+        "follow",
+        "siguenos",
+        "likes",
+        "likeswidget",
+        "toolbar",
+        "addthis",
+    ),
+    "related": (
+        "related",
+        "relatedposts",
+        "recommend",
+        "recommended",
+        "recommendations",
+        "outbrain",
+        "taboola",
+        "zergnet",
+        "mgid",
+        "popular",
+        "mostread",
+        "mostpopular",
+        "morenews",
+        "readmore",
+        "readnext",
+        "newslist",
+        "nextstory",
+        "nextpost",
+        "prevnext",
+        "yarpp",
+        "jprelatedposts",
+        "morefrom",
+        "morestories",
+        "recirculation",
+        "recirc",
+    ),
+    "promo": (
+        "promo",
+        "promotion",
+        "newsletter",
+        "subscribe",
+        "subscription",
+        "donate",
+        "donation",
+        "signup",
+        "membership",
+        "banner",
+        "cta",
+    ),
+    "ad": ("ad", "ads", "adv", "advert", "advertisement", "adslot", "adunit", "sponsor", "dfp"),
+    "byline": (
+        "byline",
+        "author",
+        "authors",
+        "autor",
+        "autoren",
+        "auteur",
+        "bio",
+        "authorbox",
+        "aboutauthor",
+        "authorbio",
+        "authorinfo",
+        "authorcard",
+        "saboxplugin",
+        "biobox",
+    ),
+    "navigation": (
+        "breadcrumb",
+        "breadcrumbs",
+        "sidebar",
+        "pagination",
+        "pager",
+        "skiplink",
+        "menu",
+        "navbar",
+        "navigation",
+    ),
+    "popup": (
+        "popup",
+        "modal",
+        "overlay",
+        "lightbox",
+        "cookie",
+        "cookies",
+        "consent",
+        "gdpr",
+        "pum",
+    ),
+    "tags": ("tags", "tagcloud", "keywords", "tagsnoticia"),
+}
+_PREFIXES = {
+    "comments": ("comment", "komment", "coment", "коммент"),
+    "share": ("sharedaddy", "share"),
+    "related": ("related", "recommend", "outbrain", "taboola"),
+    "promo": ("newsletter",),
+    "ad": ("advert", "sponsor"),
+    "popup": ("popup", "cookie"),
+}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
+    """(kind, the word that gave it away) when the element's name says chrome."""
+    words = name_words(el)
+    if not words:
+        return None
+    for kind, names in _NAMED.items():
+        hit = next((w for w in names if w in words), None)
+        if hit is None:
+            hit = next((w for w in words for p in _PREFIXES.get(kind, ()) if w.startswith(p)), None)
+        if hit is not None:
+            return kind, hit
+    # "teaser" names a lead paragraph as often as a list of other stories
+    if words & {"teaser", "teasers"} and link_text_ratio(el) >= 0.5:
+        return "related", "teaser"
+    return None
+
+
+def remove_chrome(body: HtmlElement, trace: Trace) -> None:
+    """Remove chrome elements from a whole page (before the story is chosen)."""
+    total = max(1, len(text_of(body)))
+    limit = total * MAX_SHARE_OF_PAGE
+    for el in list(body.iter(*CHROME_TAGS)):
+        if el.getparent() is not None and len(text_of(el)) < limit:
+            trace.drop(el, "boilerplate", f"<{el.tag}> element")
+    for el in list(body.iter()):
+        if not isinstance(el, HtmlElement) or el.getparent() is None:
+            continue
+        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+            if len(text_of(el)) < limit and not has_story(el):
+                trace.drop(el, "hidden", "hidden element (hidden attribute or display:none)")
+            continue
+        found = chrome_kind(el)
+        # a pop-up may hold a whole other text; anything else with paragraphs may be the story
+        if found and len(text_of(el)) < limit and (found[0] == "popup" or not has_story(el)):
+            kind, word = found
+            trace.drop(el, kind, f"class/id says {word!r}")

@@ -1,0 +1,121 @@
+"""Short boilerplate lines inside the story: captions and credits, bylines and date
+lines, advertising labels, calls to follow, subscribe or donate, and the title again.
+
+Each rule looks at one leaf block (a paragraph or line with no block inside it) that is
+short; a story's own paragraphs are longer than any of these limits, and headings are
+only ever removed as a repeated title.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lxml.html import HtmlElement
+
+from refeed.clean import phrases
+from refeed.clean.shape import BLOCKS, HEADINGS, SENTENCE_END, is_leaf_block
+from refeed.clean.trace import Trace
+from refeed.dom import name_words, text_of
+
+MAX_CAPTION_CHARS = 250
+MAX_LINE_CHARS = 300
+MAX_BYLINE_CHARS = 80
+_CAPTION_WORDS = frozenset(
+    ("caption", "captions", "figcaption", "credit", "credits", "imgcaption", "wpcaptiontext",
+     "photocredit", "imagecredit", "copyright", "legend", "legende", "bildunterschrift")
+)  # fmt: skip
+_DATE = re.compile(
+    r"\b(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}|\d{1,2}\.?\s+\w{3,10}\.?\s+\d{4}|"
+    r"\w{3,10}\.?\s+\d{1,2},?\s+\d{4})\b"
+)
+_META_LABEL = re.compile(
+    r"^[\W_]*(category|categories|tags?|filed under|posted in|published|updated|"
+    r"kategorie|schlagwörter|veröffentlicht|aktualisiert|stand|catégories?|publié le|mis à jour|"
+    r"categoría|etiquetas|publicado|actualizado|kategoria|tagi|opublikowano|рубрика|теги|тэги|"
+    r"опубликовано|обновлено|news date|date)\s*:",
+    re.IGNORECASE,
+)
+
+
+def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None) -> None:
+    """Remove the short boilerplate lines of the chosen story."""
+    title_key = _key(title) if title else None
+    if title_key and _key(text_of(content)) == title_key:
+        title_key = None  # the title is all there is: keep it
+    for el in list(content.iter(*BLOCKS, "span", "small")):
+        if el is content or el.getparent() is None:
+            continue
+        if el.tag in ("figcaption",) or (name_words(el) & _CAPTION_WORDS):
+            text = text_of(el)
+            if len(text) <= MAX_CAPTION_CHARS:
+                trace.drop(el, "caption", "image caption or credit", text)
+            continue
+        if el.tag not in BLOCKS or not is_leaf_block(el):
+            continue
+        text = text_of(el)
+        if not text or len(text) > MAX_LINE_CHARS:
+            continue
+        if el.tag in HEADINGS:
+            if title_key and _key(text) == title_key and _opens(content, el):
+                trace.drop(el, "title", "the article's title again", text)
+            continue
+        for kind, rule, test in _LINE_RULES:
+            if test(el, text):
+                trace.drop(el, kind, rule, text)
+                break
+
+
+def _opens(content: HtmlElement, el: HtmlElement) -> bool:
+    """Nothing with text comes before ``el`` in the story."""
+    for other in content.iter():
+        if other is el:
+            return True
+        if other.text and other.text.strip():
+            return False
+    return False
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _is_ad(el: HtmlElement, text: str) -> bool:
+    return bool(phrases.AD_LABEL.match(text)) or (
+        len(text) <= 200 and bool(phrases.AD_DISCLOSURE.match(text))
+    )
+
+
+def _is_credit(el: HtmlElement, text: str) -> bool:
+    return len(text) <= MAX_CAPTION_CHARS and bool(phrases.CREDIT.search(text))
+
+
+def _is_byline(el: HtmlElement, text: str) -> bool:
+    if len(text) > MAX_BYLINE_CHARS or len(text.split()) > 10 or text.endswith("."):
+        return False
+    return bool(phrases.BYLINE.match(text) or phrases.AGENCY.match(text))
+
+
+def _is_date_line(el: HtmlElement, text: str) -> bool:
+    if len(text) > 120:
+        return False
+    if _META_LABEL.match(text):
+        return True
+    words = len(text.split())
+    if el.find(".//time") is not None and words <= 10:
+        return True
+    rest = _DATE.sub(" ", text).split()
+    return words <= 8 and len(rest) <= 3 and len(rest) < words and not SENTENCE_END.search(text)
+
+
+def _is_call_to_action(el: HtmlElement, text: str) -> bool:
+    return bool(phrases.CALL_TO_ACTION.search(text))
+
+
+_LINE_RULES: tuple[tuple[str, str, Callable[[HtmlElement, str], bool]], ...] = (
+    ("ad", "advertising or loading label", _is_ad),
+    ("caption", "photo credit", _is_credit),
+    ("byline", "byline or agency signature (kept as the item's author)", _is_byline),
+    ("byline", "date or category line (kept as the item's date)", _is_date_line),
+    ("cta", "call to follow, subscribe, share, download or donate", _is_call_to_action),
+)

@@ -1,0 +1,185 @@
+"""The words of boilerplate, in many languages: what a cleaner reads in a block's text.
+
+Each pattern matches the *start* of a short block (or the whole of it), never a word
+inside a story's sentence; the callers also check the block's length and shape. Add a
+language by adding its words here; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FLAGS = re.IGNORECASE | re.UNICODE
+
+
+def _starts(*phrases: str) -> re.Pattern[str]:
+    return re.compile(r"^[\W_]*(" + "|".join(phrases) + r")(?!\w)", _FLAGS)
+
+
+# "Read also", "Related", "Popular": a heading over other stories' headlines.
+_TEASER_PHRASES = (
+    # en
+    r"read (also|more|next)",
+    r"also read",
+    r"see also",
+    r"more (news|stories|from|in|on|articles)",
+    r"related( (stories|articles|news|posts|content|coverage|reading|topics))?",
+    r"you (may|might) (also )?(like|enjoy|be interested in)",
+    r"recommended( for you| stories| articles)?",
+    r"most (popular|read|viewed|shared|commented)",
+    r"popular( (now|stories|articles|posts))?",
+    r"trending( now)?",
+    r"top stories",
+    r"latest( (news|stories|articles|posts))?",
+    r"(other|more|in other) news",
+    r"also on",
+    r"don'?t miss",
+    r"editor'?s picks",
+    r"what to read next",
+    r"further reading",
+    r"sponsored (content|stories|links)",
+    # ru, uk, be
+    r"читайте (также|еще|ещё|по теме|далее)",
+    r"смотрите (также|еще|ещё)",
+    r"см\. также",
+    r"по теме",
+    r"популярное",
+    r"самое (читаемое|популярное|интересное)",
+    r"новости партн[её]ров",
+    r"(другие|ещ[её]|последние|главные) новости",
+    r"лента новостей",
+    r"главное( за (день|сутки|неделю))?",
+    r"рекомендуем",
+    r"вам может быть интересно",
+    r"читайте також",
+    r"дивіться також",
+    r"популярне",
+    r"інші новини",
+    # de
+    r"lesen sie (auch|mehr|hier)",
+    r"auch interessant",
+    r"mehr zum thema",
+    r"mehr (dazu|aus|zu|von)",
+    r"weitere (artikel|nachrichten|meldungen|beiträge|themen)",
+    r"das könnte sie (auch )?interessieren",
+    r"meistgelesen",
+    r"empfehlungen",
+    r"passend zum thema",
+    r"auch (auf|bei) \S+",
+    # fr
+    r"(à )?lire aussi",
+    r"à lire",
+    r"voir aussi",
+    r"sur le même (sujet|thème)",
+    r"(\w+ et )?(vidéos|audios|articles) sur le (même )?sujet",
+    r"les plus lus",
+    r"nos articles",
+    r"(dans|à) la même rubrique",
+    r"vous aimerez aussi",
+    # es, pt
+    r"lea (también|más)",
+    r"leer también",
+    r"ver también",
+    r"vea también",
+    r"mira también",
+    r"(también )?(le|te) puede interesar",
+    r"(noticias )?relacionadas",
+    r"lo más (leído|visto)",
+    r"más noticias",
+    r"leia (também|mais)",
+    r"veja (também|mais)",
+    r"saiba mais",
+    r"mais lidas",
+    # it
+    r"leggi anche",
+    r"potrebbe interessarti",
+    r"(articoli|notizie) correlat[ie]",
+    r"i più letti",
+    # pl, cs
+    r"czytaj (też|także|również|więcej)",
+    r"przeczytaj (też|także|również)",
+    r"zobacz (też|także|również)",
+    r"polecamy",
+    r"najczęściej czytane",
+    r"dowiedz się więcej",
+    r"čtěte (také|též)",
+    r"související články",
+    # nl, sv, da, no
+    r"lees ook",
+    r"meer nieuws",
+    r"läs (också|mer)",
+    r"læs (også|mere)",
+    r"les (også|mer)",
+)
+TEASER_HEADING = _starts(*_TEASER_PHRASES)
+
+# The same words as a label opening a line: "READ MORE: <another story's headline>".
+INLINE_LABEL = re.compile(
+    r"^[\W_]*("
+    + "|".join((*_TEASER_PHRASES, r"lea", r"watch", r"listen", r"смотрите", r"lire"))
+    + r")\s*(:|-|–|—|»|>|\|)",
+    _FLAGS,
+)
+
+# A block that is only an advertising or loading label.
+AD_LABEL = re.compile(
+    r"^[\W_]*(advertisement|advertising|advert|ad|ads|sponsored|sponsor(ed)? content|"
+    r"paid (content|post)|promoted|partner content|anzeige|werbung|reklama|publicidad|publicidade|"
+    r"publicité|pubblicità|advertentie|annons|annonse|mainos|hirdetés|реклама|"
+    r"loading|wird geladen|cargando|chargement|caricamento|carregando|ładowanie|загрузка)[\W_]*$",
+    _FLAGS,
+)
+# "*Werbung. Dieser Beitrag enthält ..." / "Advertisement: ...": a disclosure line.
+AD_DISCLOSURE = _starts(
+    r"\*?(werbung|anzeige|advertisement|sponsored|reklama|publicidad|publicité|реклама)\s*[.:|]"
+)
+
+# "Photo: ...", "(Credit: ...)", "Crédits photos : ...", "Foto: dpa": credits and captions.
+CREDIT = re.compile(
+    r"(^[\W_]*(photos?|fotos?|crédits? photos?|photo credits?|credits?|image( credit)?|images|"
+    r"picture|pic|bild(er)?|quelle|source|copyright|illustration|video|фото|фотография|"
+    r"источник|zdjęcie|fot\.|foto ?de|imagen|imagem|immagine|crédito|credito)\s*[:.]"
+    r"|^[\W_]*(©|\(c\)|copyright)"
+    r"|\b(photos?|fotos?|credits?|crédits?|crédito|bild|фото|fot\.)\s*:\s*[^.!?]{1,80}[)\]]?\s*$)",
+    _FLAGS,
+)
+
+# "By Jane Doe", "Von Max Muster", "Por ...", "Автор: ...": a byline.
+BYLINE = re.compile(
+    r"^[\W_]*(by|von|por|par|di|door|av|af|autor|autora|auteur|author|text|texte|tekst|"
+    r"автор|текст)\s*:?\s+\w",
+    _FLAGS,
+)
+# "aja/PAP", "(dpa)", "AFP/Reuters": an agency signature alone on a line.
+AGENCY = re.compile(
+    r"^[\W_]*([a-z]{1,5}\s*/\s*)?(pap|afp|dpa|ap|reuters|efe|ansa|apa|kna|epd|ria|тасс|"
+    r"риа новости|интерфакс|ukrinform|укрінформ|sda|ats|belga|anp|tt|ntb)([\s/,]+[\w.]{1,12})*[\W_]*$",
+    _FLAGS,
+)
+
+# Calls to action: follow us, subscribe, get the app, sign up, donate, log in.
+_SOCIAL = (
+    r"(twitter|facebook|instagram|telegram|whatsapp|youtube|tiktok|linkedin|pinterest|"
+    r"google news|threads|bluesky|mastodon|vk|вконтакте|одноклассниках|дзен|viber|x\.com)"
+)
+CALL_TO_ACTION = re.compile(
+    r"(\b(follow|síguenos|siguenos|sígannos|suivez|folgen sie|folge uns|nos siga|siga-nos|"
+    r"seguici|seguiteci|obserwuj|śledź|подписывайтесь|подпишитесь|следите|join us|únete|"
+    r"rejoignez|abonnez-vous|find us|like us)\b.{0,80}" + _SOCIAL + r")"
+    r"|(" + _SOCIAL + r".{0,40}\b(channel|canal|kanal|канал)\b)"
+    r"|(\b(channel|canal|kanal|канал)\b.{0,20}" + _SOCIAL + r")"
+    r"|\b(subscribe|suscríbete|suscribirse|suscribite|abonnez-vous|abonnieren sie|jetzt abonnieren|"
+    r"assine|iscriviti|abbonati|subskrybuj|zapraszamy (też |także )?do subskrypcji|"
+    r"подпишитесь|оформите подписку)\b"
+    r"|\b(sign up|signup|inscrivez-vous|regístrate|anmelden|zapisz się)\b.{0,60}\b(newsletter|"
+    r"boletín|infolettre|lettre d'information)"
+    r"|\bnewsletter\b"
+    r"|\b(download|descarga|descargue|baixe|téléchargez|laden sie)\b.{0,60}\b(app|apps|application|"
+    r"aplicación|aplicativo)\b"
+    r"|\b(already a (subscriber|member)|log ?in (for|to (continue|read))|subscribers? only|"
+    r"become a (member|subscriber)|hazte (miembro|socio)|support (our|independent) journalism|"
+    r"(please )?donate|we need your help|unterstützen sie (uns|unseren journalismus)|"
+    r"soutenez|apoya (nuestro|el) periodismo)\b"
+    r"|\b(share (this|on)|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}" + _SOCIAL,
+    _FLAGS,
+)

@@ -1,0 +1,138 @@
+"""Teasers: other stories' headlines, in lists, runs of cards, or one "Read also:" line.
+
+A *teaser* is another story's headline: short, mostly a link or cut off with
+"..." / "…", and in a run of blocks of the same shape, often under a heading
+such as "Read also". A story's own list is kept: its items are sentences, or
+few of them are links, or they point to other sites.
+"""
+
+from __future__ import annotations
+
+from lxml.html import HtmlElement
+
+from refeed.clean.phrases import INLINE_LABEL, TEASER_HEADING
+from refeed.clean.shape import (
+    MAX_HEADLINE_CHARS,
+    SENTENCE_END,
+    TRUNCATED,
+    headline_shaped,
+    link_text_ratio,
+)
+from refeed.clean.trace import Trace
+from refeed.dom import text_of
+from refeed.urls import site_of
+
+MAX_INLINE_CHARS = 250
+
+
+def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
+    """Remove teaser headings with their lists, runs of teaser blocks and inline teasers."""
+    site = site_of(url)
+    for heading in list(root.iter()):
+        if isinstance(heading, HtmlElement) and heading.getparent() is not None:
+            _teaser_heading(heading, site, trace)
+    for parent in list(root.iter()):
+        if isinstance(parent, HtmlElement) and (parent is root or parent.getparent() is not None):
+            _teaser_runs(parent, site, trace)
+    for p in list(root.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6")):
+        if p.getparent() is None:
+            continue
+        text = text_of(p)
+        label = INLINE_LABEL.match(text)
+        if label and len(text) <= MAX_INLINE_CHARS and _inline_teaser(p, text, label.end()):
+            trace.drop(p, "teaser", f"inline {label.group(1)!r} line", text)
+
+
+def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
+    """ "Read also: <headline>": the rest is a link, or a headline rather than a sentence."""
+    if link_text_ratio(el, text) >= 0.4:
+        return True
+    rest = text[label_end:].strip()
+    return bool(rest) and len(rest) <= MAX_HEADLINE_CHARS and not rest.endswith(".")
+
+
+def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
+    text = text_of(el)
+    if not text or len(text) > 60 or not TEASER_HEADING.match(text):
+        return
+    if len(el) and any(child.tag in ("ul", "ol", "p") for child in el):
+        return  # a container, not a heading: its runs are judged below
+    parent = el.getparent()
+    run = []
+    following = el.getnext()
+    while following is not None and (_teaser_block(following, site) or headline_shaped(following)):
+        run.append(following)
+        following = following.getnext()
+    if run:
+        for block in run:
+            trace.drop(block, "teaser", f"under the heading {text!r}")
+        trace.drop(el, "teaser-heading", "heading of a teaser list", text)
+    elif el.getnext() is None and parent is not None and parent.tag not in ("body", "html"):
+        siblings = [s for s in parent if s is not el]
+        if siblings and all(_teaser_block(s, site) for s in siblings):
+            trace.drop(parent, "teaser", f"a box of teasers headed {text!r}")
+        elif el.tag in ("h2", "h3", "h4", "h5", "h6"):
+            trace.drop(el, "teaser-heading", "teaser heading with nothing under it", text)
+
+
+def _teaser_block(el: HtmlElement, site: str) -> bool:
+    """A list or container whose items are mostly teasers."""
+    items = [c for c in el if isinstance(c, HtmlElement) and text_of(c)]
+    if el.tag in ("ul", "ol") or len(items) >= 2:
+        teasers = sum(_teaser_item(c, site) for c in items)
+        return bool(items) and teasers >= max(1, 0.6 * len(items))
+    return _teaser_item(el, site)
+
+
+def _teaser_item(el: HtmlElement, site: str) -> bool:
+    """One headline-shaped block: short and a link, or cut off with an ellipsis."""
+    text = text_of(el)
+    if not text or len(text) > MAX_HEADLINE_CHARS:
+        return False
+    if TRUNCATED.search(text):
+        return True
+    links = [a for a in el.iter("a") if a.get("href")]
+    if not links or link_text_ratio(el, text) < 0.6:
+        return el.find(".//img") is not None and bool(links)
+    if text.endswith(".") and len(text) > 60:
+        return False  # a sentence, as in a story's list of sources
+    return any(site_of(a.get("href", "")) in ("", site) for a in links)
+
+
+def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
+    """Runs of three or more teaser siblings (list items, cards, paragraphs)."""
+    children = [c for c in parent if isinstance(c, HtmlElement)]
+    if len(children) < 3:
+        return
+    if parent.tag in ("ul", "ol"):
+        items = [c for c in children if text_of(c)]
+        if len(items) >= 3 and sum(_teaser_item(c, site) for c in items) >= 0.7 * len(items):
+            heading = parent.getprevious()
+            trace.drop(parent, "teaser", f"list of {len(items)} items, most of them headlines")
+            if heading is not None and _heading_like(heading):
+                trace.drop(heading, "teaser-heading", "heading of a teaser list")
+        return
+    run: list[HtmlElement] = []
+    for child in [*children, None]:
+        if child is not None and (_teaser_item(child, site) or headline_shaped(child)):
+            run.append(child)
+            continue
+        teasers = sum(_teaser_item(el, site) for el in run)
+        # three teasers anywhere, or two closing the container (a story ends in sentences)
+        enough = teasers >= 3 or (teasers >= 2 and child is None)
+        if len(run) >= 3 and enough and teasers >= 0.4 * len(run):
+            heading = run[0].getprevious()
+            for el in run:
+                trace.drop(el, "teaser", f"run of {len(run)} headline-shaped blocks")
+            if heading is not None and _heading_like(heading):
+                trace.drop(heading, "teaser-heading", "heading of a teaser run")
+        run = []
+
+
+def _heading_like(el: HtmlElement) -> bool:
+    text = text_of(el)
+    if not text or len(text) > 60:
+        return False
+    if TEASER_HEADING.match(text):
+        return True
+    return el.tag in ("h2", "h3", "h4", "h5", "h6") and not SENTENCE_END.search(text)

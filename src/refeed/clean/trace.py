@@ -1,0 +1,33 @@
+"""What the cleaners took out, and why: counts by kind and one record per block."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lxml.html import HtmlElement
+
+from refeed.dom import text_of
+from refeed.models import Removal
+
+EXCERPT_CHARS = 100
+
+
+class Trace:
+    """Collects every removal; ``refeed extract --explain`` prints :attr:`removals`."""
+
+    __slots__ = ("counts", "removals")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.removals: list[Removal] = []
+
+    def drop(self, el: HtmlElement, kind: str, rule: str, text: str | None = None) -> None:
+        """Remove ``el`` with everything in it (its tail text stays) and record why."""
+        if el.getparent() is None:
+            return
+        excerpt = text_of(el) if text is None else text
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
+        el.drop_tree()
+        self.counts[kind] += 1
+        self.removals.append(Removal(kind=kind, rule=rule, text=excerpt))

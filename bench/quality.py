@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                 for s in r["leaked"]:
                     print(f"   LEAKED {s[:110]!r}")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ choice so that the story keeps its pictures, and every link is made absolute.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -21,6 +22,8 @@ from lxml import etree
 from readability import Document
 from readability.readability import Unparseable
 
+from refeed.clean import phrases
+from refeed.clean.chrome import chrome_kind
 from refeed.clean.shape import TRUNCATED, link_text_ratio
 from refeed.dom import name_words, text_of
 from refeed.errors import ParseError
@@ -223,18 +226,14 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         log.info(
             "content selector %r matched nothing on %s; using automatic extraction", selector, url
         )
-    document = Document(lxml.html.tostring(root, encoding="unicode"), url=url or None)
+    # readability copies the tree before it changes anything: no serialising round trip
+    document = Document(root, url=url or None)
     try:
         summary = document.summary(html_partial=True)
     except Unparseable as exc:
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
-    fallback = _paragraph_container(root)
-    if fallback is not None and len(text_of(content)) < 0.5 * len(text_of(fallback)):
-        # readability's choice lost most of the paragraphs (it dislikes link-dense
-        # stories): take the element that holds the most paragraph text instead
-        content = lxml.html.Element("div")
-        content.append(fallback)
+    content = _better_container(root, content) or content
     lead = _lead(root, content)
     if lead is not None:
         content.insert(0, lead)
@@ -323,6 +322,149 @@ def _following(h1: HtmlElement) -> set[HtmlElement]:
 
 def _squash(text: str) -> str:
     return "".join(text.split())
+
+
+_PROSE_BLOCKS = ("p", "li", "pre", "dd", "td", "blockquote", "div", "span", "section")
+_MIN_PROSE_CHARS = 60
+
+
+def _prose_mass(el: HtmlElement) -> tuple[int, int]:
+    """(characters in prose blocks, characters in all) of an element.
+
+    A prose block is a paragraph-like leaf of 60 characters or more, mostly unlinked;
+    text inside a counted paragraph or list item is not counted twice.
+    """
+    prose = 0
+    for block in el.iter(_PROSE_BLOCKS):
+        if block.tag in _CONTAINERS and any(
+            child.tag in _PROSE_BLOCKS or child.tag in ("ul", "ol", "table") for child in block
+        ):
+            continue  # a container: its children are counted
+        if any(a.tag in _LEAVES for a in _between(block, el)):
+            continue  # inside a paragraph already counted
+        text = text_of(block)
+        if len(text) >= _MIN_PROSE_CHARS and link_text_ratio(block, text) < 0.35:
+            prose += len(text)
+    return prose, len(text_of(el))
+
+
+_LEAVES = frozenset(("p", "li", "blockquote", "pre", "dd"))
+_CONTAINERS = frozenset(("div", "span", "section", "td"))
+
+
+def _between(block: HtmlElement, top: HtmlElement) -> list[HtmlElement]:
+    """The ancestors of ``block`` below ``top``."""
+    found = []
+    for ancestor in block.iterancestors():
+        if ancestor is top:
+            break
+        found.append(ancestor)
+    return found
+
+
+def _better_container(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
+    """readability's choice with the story's other parts around it, when it left some out.
+
+    readability keeps its best node and some of its siblings; a story cut into many
+    boxes (a paragraph per ``<div>``, a lead in its own box) loses the rest. From the
+    page elements whose text readability kept, climb a few levels and gather the
+    siblings that are prose (not links, lists of headlines or buttons), keeping the
+    headings right above them. When readability kept almost nothing, the page's
+    densest paragraph container is taken instead.
+    """
+    fallback = _paragraph_container(root)
+    if fallback is not None and len(text_of(content)) < 0.5 * len(text_of(fallback)):
+        # readability's choice lost most of the paragraphs (it dislikes link-dense
+        # stories): take the element that holds the most paragraph text instead
+        wrapper = lxml.html.Element("div")
+        wrapper.append(copy.deepcopy(fallback))
+        return wrapper
+    anchor = _anchor(root, content)
+    if anchor is None:
+        return None
+    story = _squash(text_of(content))
+    before: list[HtmlElement] = []
+    after: list[HtmlElement] = []
+    el = anchor
+    for _ in range(_MAX_LEVELS):
+        parent = el.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        siblings = [c for c in parent if isinstance(c, HtmlElement)]
+        index = siblings.index(el)
+        before[:0] = _story_siblings(siblings[:index], story)
+        # past the first level, what follows a story is comments, "further reading",
+        # newsletters: only boxes built like the story's own count
+        like = None if el is anchor else el
+        after.extend(_story_siblings(siblings[index + 1 :], story, like=like))
+        el = parent
+    if not before and not after:
+        return None
+    extended = lxml.html.Element("div")
+    for part in before:
+        extended.append(copy.deepcopy(part))
+    extended.extend(list(content))
+    for part in after:
+        extended.append(copy.deepcopy(part))
+    return extended
+
+
+_MAX_LEVELS = 3
+
+
+def _story_siblings(
+    siblings: list[HtmlElement], story: str, *, like: HtmlElement | None = None
+) -> list[HtmlElement]:
+    """The prose siblings not in the story yet, each with the heading right above it."""
+    chosen: list[HtmlElement] = []
+    for i, sibling in enumerate(siblings):
+        if like is not None and not _alike(sibling, like):
+            continue
+        prose, total = _prose_mass(sibling)
+        if prose < _MIN_PROSE_CHARS or prose < 0.6 * total:
+            continue
+        text = text_of(sibling)
+        if _squash(text)[:80] in story or not _story_part(sibling, text):
+            continue
+        previous = siblings[i - 1] if i else None
+        if (
+            previous is not None
+            and previous.tag in ("h2", "h3", "h4", "h5")
+            and previous not in chosen
+            and _squash(text_of(previous)) not in story
+        ):
+            chosen.append(previous)
+        chosen.append(sibling)
+    return chosen
+
+
+def _story_part(el: HtmlElement, text: str) -> bool:
+    """Not the page's header (the title), chrome, a teaser box or a call to action."""
+    if el.tag == "h1" or el.find(".//h1") is not None or chrome_kind(el) is not None:
+        return False
+    opening = text[:150]
+    return not (phrases.TEASER_HEADING.match(opening) or phrases.CALL_TO_ACTION.search(opening))
+
+
+def _alike(a: HtmlElement, b: HtmlElement) -> bool:
+    """Same tag and a class word in common: two boxes of one template."""
+    return a.tag == b.tag and bool(name_words(a) & name_words(b))
+
+
+def _anchor(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
+    """The deepest page element holding every long paragraph readability kept."""
+    wanted = {text_of(p) for p in content.iter("p", "li", "pre")}
+    wanted = {t for t in wanted if len(t) >= _MIN_PROSE_CHARS}
+    if not wanted:
+        return None
+    found = [el for el in root.iter("p", "li", "pre") if text_of(el) in wanted]
+    if not found:
+        return None
+    common = list(found[0].iterancestors())
+    for el in found[1:]:
+        ancestors = set(el.iterancestors())
+        common = [a for a in common if a in ancestors]
+    return common[0] if common and common[0].tag not in ("body", "html") else None
 
 
 def _paragraph_container(root: HtmlElement) -> HtmlElement | None:

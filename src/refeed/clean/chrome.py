@@ -140,13 +140,17 @@ _NAMED: dict[str, tuple[str, ...]] = {
     "tags": ("tags", "tagcloud", "keywords", "tagsnoticia"),
 }
 _PREFIXES = {
-    "comments": ("comment", "komment", "coment", "коммент"),
+    "comments": ("commentlist", "commentsection", "kommentar", "komentarz", "comentari", "коммент"),
     "share": ("sharedaddy", "share"),
     "related": ("related", "recommend", "outbrain", "taboola"),
     "promo": ("newsletter",),
     "ad": ("advert", "sponsor"),
     "popup": ("popup", "cookie"),
 }
+_ANY_SIZE = frozenset(
+    [("popup", word) for word in _NAMED["popup"]]
+    + [("comments", word) for word in _NAMED["comments"] if word != "comment"]
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -182,7 +186,7 @@ def remove_chrome(body: HtmlElement, trace: Trace) -> None:
                 trace.drop(el, "hidden", "hidden element (hidden attribute or display:none)")
             continue
         found = chrome_kind(el)
-        # a pop-up may hold a whole other text; anything else with paragraphs may be the story
-        if found and len(text_of(el)) < limit and (found[0] == "popup" or not has_story(el)):
+        # pop-ups and comments hold long paragraphs too; anything else with them may be the story
+        if found and len(text_of(el)) < limit and (found in _ANY_SIZE or not has_story(el)):
             kind, word = found
             trace.drop(el, kind, f"class/id says {word!r}")

@@ -86,6 +86,10 @@ def _is_ad(el: HtmlElement, text: str) -> bool:
     )
 
 
+def _is_more_or_back(el: HtmlElement, text: str) -> bool:
+    return el.find(".//a") is not None and bool(phrases.MORE_OR_BACK.match(text))
+
+
 def _is_credit(el: HtmlElement, text: str) -> bool:
     return len(text) <= MAX_CAPTION_CHARS and bool(phrases.CREDIT.search(text))
 
@@ -115,6 +119,7 @@ def _is_call_to_action(el: HtmlElement, text: str) -> bool:
 _LINE_RULES: tuple[tuple[str, str, Callable[[HtmlElement, str], bool]], ...] = (
     ("ad", "advertising or loading label", _is_ad),
     ("caption", "photo credit", _is_credit),
+    ("navigation", "a 'more' or 'back' link", _is_more_or_back),
     ("byline", "byline or agency signature (kept as the item's author)", _is_byline),
     ("byline", "date or category line (kept as the item's date)", _is_date_line),
     ("cta", "call to follow, subscribe, share, download or donate", _is_call_to_action),

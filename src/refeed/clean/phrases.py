@@ -183,3 +183,11 @@ CALL_TO_ACTION = re.compile(
     r"|\b(share (this|on)|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}" + _SOCIAL,
     _FLAGS,
 )
+
+# A link or line that only says "more" or "back".
+MORE_OR_BACK = re.compile(
+    r"^[\W_]*(more|read more|continue reading|mehr|weiterlesen|weiter|plus|lire la suite|"
+    r"más|leer más|seguir leyendo|mais|leia mais|continua|więcej|czytaj dalej|ещё|еще|далее|"
+    r"подробнее|back|zurück|retour|volver|voltar|indietro|wstecz|назад|top|nach oben)[\W_]*$",
+    _FLAGS,
+)

@@ -8,6 +8,9 @@ few of them are links, or they point to other sites.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from lxml.html import HtmlElement
 
 from refeed.clean.phrases import INLINE_LABEL, TEASER_HEADING
@@ -41,6 +44,8 @@ def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
         label = INLINE_LABEL.match(text)
         if label and len(text) <= MAX_INLINE_CHARS and _inline_teaser(p, text, label.end()):
             trace.drop(p, "teaser", f"inline {label.group(1)!r} line", text)
+        elif p.tag == "p" and _linked_headline(p, text, site):
+            trace.drop(p, "teaser", "a paragraph that is only a link to another story", text)
 
 
 def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
@@ -60,19 +65,46 @@ def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
     parent = el.getparent()
     run = []
     following = el.getnext()
-    while following is not None and (_teaser_block(following, site) or headline_shaped(following)):
+    rest = False  # anything with text after the heading
+    while following is not None:
+        if _empty(following):
+            following = following.getnext()
+            continue
+        rest = True
+        if not (_teaser_block(following, site) or headline_shaped(following)):
+            break
         run.append(following)
         following = following.getnext()
     if run:
         for block in run:
             trace.drop(block, "teaser", f"under the heading {text!r}")
         trace.drop(el, "teaser-heading", "heading of a teaser list", text)
-    elif el.getnext() is None and parent is not None and parent.tag not in ("body", "html"):
+    elif not rest and parent is not None and parent.tag not in ("body", "html"):
         siblings = [s for s in parent if s is not el]
         if siblings and all(_teaser_block(s, site) for s in siblings):
             trace.drop(parent, "teaser", f"a box of teasers headed {text!r}")
         elif el.tag in ("h2", "h3", "h4", "h5", "h6"):
             trace.drop(el, "teaser-heading", "teaser heading with nothing under it", text)
+
+
+def _empty(el: HtmlElement) -> bool:
+    return not text_of(el) and el.find(".//img") is None
+
+
+def _linked_headline(el: HtmlElement, text: str, site: str) -> bool:
+    """A paragraph that is nothing but one link to another story of the same site."""
+    if len(text) > MAX_HEADLINE_CHARS or text.endswith(".") or link_text_ratio(el, text) < 0.9:
+        return False
+    links = [a for a in el.iter("a") if a.get("href")]
+    if len(links) != 1:
+        return False
+    href = links[0].get("href", "")
+    path = urlsplit(href).path
+    return site_of(href) in ("", site) and _ARTICLE_PATH.search(path) is not None
+
+
+# a story's address: a long slug or an id, not a file, a tag page or the home page
+_ARTICLE_PATH = re.compile(r"(/[^/]*[-_][^/]*[-_][^/]{2,}|/\d{4,}[^/]*)/?(\.html?|\.php)?$")
 
 
 def _teaser_block(el: HtmlElement, site: str) -> bool:

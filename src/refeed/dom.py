@@ -21,6 +21,7 @@ __all__ = ["HtmlElement", "drop_code", "drop_comments", "name_words", "parse_htm
 def parse_html(text: str) -> HtmlElement:
     """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
     text = _XML_DECLARATION.sub("", text.replace("\x00", ""), count=1)
+    text = _NOSCRIPT.sub(_noscript_images, text)
     if not text.strip():
         raise ParseError("empty page")
     try:
@@ -29,6 +30,18 @@ def parse_html(text: str) -> HtmlElement:
         raise ParseError(f"not an HTML page: {exc}") from exc
     drop_comments(root)
     return root
+
+
+# A browser that runs scripts reads <noscript> as raw text up to the first </noscript>:
+# markup in it (an unclosed <div>) must not swallow the rest of the page. Only its
+# images matter to a reader (lazy-loading fallbacks).
+_NOSCRIPT = re.compile(r"<noscript\b[^>]*>(.*?)</noscript\s*>", re.IGNORECASE | re.DOTALL)
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+
+
+def _noscript_images(match: re.Match[str]) -> str:
+    images = _IMG_TAG.findall(match.group(1))
+    return f"<noscript>{''.join(images)}</noscript>" if images else ""
 
 
 def drop_comments(root: HtmlElement) -> None:

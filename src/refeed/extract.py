@@ -252,7 +252,7 @@ _LEAD_WORDS = frozenset(
     )
 )  # fmt: skip
 _LEAD_CHARS = (40, 800)
-_LEAD_WINDOW = 80  # elements after the title where a lead may sit
+_LEAD_WINDOW = 200  # elements after the title where a lead may sit
 
 
 def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
@@ -270,9 +270,11 @@ def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
         return None
     elements = [el for el in body.iter() if isinstance(el, HtmlElement)]
     h1 = next((i for i, el in enumerate(elements) if el.tag == "h1"), None)
-    start = 0 if h1 is None else h1 + 1
+    # a lead may also sit just above the title (kicker, lead, then h1)
+    start = 0 if h1 is None else max(0, h1 - _LEAD_WINDOW // 4)
+    end = _LEAD_WINDOW if h1 is None else h1 + _LEAD_WINDOW
     title_siblings = set() if h1 is None else _following(elements[h1])
-    for el in elements[start : start + _LEAD_WINDOW]:
+    for el in elements[start:end]:
         named = bool(name_words(el) & _LEAD_WORDS)
         if not named and el not in title_siblings:
             continue

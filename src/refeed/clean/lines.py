@@ -29,6 +29,11 @@ _DATE = re.compile(
     r"\b(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}|\d{1,2}\.?\s+\w{3,10}\.?\s+\d{4}|"
     r"\w{3,10}\.?\s+\d{1,2},?\s+\d{4})\b"
 )
+_UPDATED = re.compile(
+    r"\b(last updated|updated|aktualisiert|mis à jour|actualizado|atualizado|aggiornato|"
+    r"zaktualizowano|обновлено|آخر تحديث)\b",
+    re.IGNORECASE,
+)
 _META_LABEL = re.compile(
     r"^[\W_]*(category|categories|tags?|filed under|posted in|published|updated|"
     r"kategorie|schlagwörter|veröffentlicht|aktualisiert|stand|catégories?|publié le|mis à jour|"
@@ -103,7 +108,7 @@ def _is_byline(el: HtmlElement, text: str) -> bool:
 def _is_date_line(el: HtmlElement, text: str) -> bool:
     if len(text) > 120:
         return False
-    if _META_LABEL.match(text):
+    if _META_LABEL.match(text) or (_UPDATED.search(text) and _DATE.search(text)):
         return True
     words = len(text.split())
     if el.find(".//time") is not None and words <= 10:

@@ -110,6 +110,51 @@ _TEASER_PHRASES = (
     r"läs (också|mer)",
     r"læs (også|mere)",
     r"les (også|mer)",
+    # other scripts and languages
+    r"関連記事",
+    r"関連ニュース",
+    r"あわせて読みたい",
+    r"おすすめ記事",
+    r"相关阅读",
+    r"相关文章",
+    r"相关新闻",
+    r"延伸阅读",
+    r"推荐阅读",
+    r"相關閱讀",
+    r"相關新聞",
+    r"관련\s?기사",
+    r"많이 본 (뉴스|기사)",
+    r"추천 기사",
+    r"เรื่องที่เกี่ยวข้อง",
+    r"ข่าวที่เกี่ยวข้อง",
+    r"อ่านเพิ่มเติม",
+    r"اقرأ (أيضا|أيضاً|ايضا)",
+    r"(مواضيع|أخبار|مقالات) ذات صلة",
+    r"بیشتر بخوانید",
+    r"مطالب مرتبط",
+    r"קרא גם",
+    r"כתבות נוספות",
+    r"यह भी पढ़ें",
+    r"ये भी पढ़ें",
+    r"संबंधित खबरें",
+    r"διαβάστε (επίσης|ακόμα)",
+    r"ilgili haberler",
+    r"bunlar da ilginizi çekebilir",
+    r"ayrıca okuyun",
+    r"ezek is érdekelhetnek",
+    r"kapcsolódó cikkek",
+    r"baca juga",
+    r"berita terkait",
+    r"tin liên quan",
+    r"xem thêm",
+    r"lasīt arī",
+    r"skatīt arī",
+    r"taip pat skaitykite",
+    r"loe ka",
+    r"прочетете още",
+    r"прочитајте још",
+    r"pročitajte još",
+    r"preberite še",
 )
 TEASER_HEADING = _starts(*_TEASER_PHRASES)
 
@@ -180,7 +225,12 @@ CALL_TO_ACTION = re.compile(
     r"become a (member|subscriber)|hazte (miembro|socio)|support (our|independent) journalism|"
     r"(please )?donate|we need your help|unterstützen sie (uns|unseren journalismus)|"
     r"soutenez|apoya (nuestro|el) periodismo)\b"
-    r"|\b(share (this|on)|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}" + _SOCIAL,
+    r"|\b(share (this|on)|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}"
+    + _SOCIAL
+    # "found a typo? select it and press Ctrl+Enter"
+    + r"|\bctrl\s*\+\s*enter\b"
+    # Japanese and Chinese paywall and sign-up lines
+    + r"|続きを(お)?読|会員限定|有料会員|登録すると|订阅|登录后|阅读全文",
     _FLAGS,
 )
 

@@ -16,6 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from refeed import clean, extract
+from refeed.clean import learnt
 from refeed.decode import decode
 from refeed.dom import drop_code, drop_comments, parse_html
 from refeed.models import Article
@@ -31,10 +32,13 @@ _BLOCK_TAGS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """Per-source extraction rules from the config."""
+    """How to extract one source's pages: its config rules and what was learnt of it."""
 
     content: str | None = None  # CSS selector of the story container
     strip: tuple[str, ...] = ()  # CSS selectors always removed
+    # learnt from the source's other pages (refeed.clean.learnt)
+    template: frozenset[str] = frozenset()  # fingerprints of the site's recurring blocks
+    other_titles: frozenset[str] = frozenset()  # titles of the feed's other items
 
 
 def process(
@@ -43,7 +47,7 @@ def process(
     """Extract and clean the story of one page (or plain text)."""
     decoded = decode(body, content_type)
     if content_type and content_type.split(";")[0].strip().lower() == "text/plain":
-        return process_text(decoded.text, url=url)
+        return process_text(decoded.text, url=url, rules=rules)
     root = parse_html(decoded.text)
     meta = extract.metadata(root, url)
     trace = clean.Trace()
@@ -53,28 +57,35 @@ def process(
     if not rules.content:
         clean.prepare(root, url, trace)
     content = extract.main_content(root, url, rules.content)
-    return _finish(content, url, trace, meta)
+    if not rules.content:
+        content = extract.structured_body(content, meta.body) or content
+    return _finish(content, url, trace, meta, rules)
 
 
-def process_html_fragment(fragment: str, *, url: str = "") -> Article:
+def process_html_fragment(fragment: str, *, url: str = "", rules: Rules = Rules()) -> Article:
     """Clean HTML a feed already carries (content:encoded and the like)."""
     content = lxml.html.fragment_fromstring(fragment or "", create_parent="div")
     drop_comments(content)
+    drop_code(content)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
-    return _finish(content, url, clean.Trace(), extract.Metadata())
+    return _finish(content, url, clean.Trace(), extract.Metadata(), rules)
 
 
-def process_text(text: str, *, url: str = "") -> Article:
+def process_text(text: str, *, url: str = "", rules: Rules = Rules()) -> Article:
     """Plain text: a paragraph per line, then the same cleaner as HTML."""
     text = text.replace("\x00", "")
     blocks = [line for line in text.splitlines() if line.strip()]
     markup = "".join(f"<p>{htmllib.escape(' '.join(b.split()))}</p>" for b in blocks)
-    return process_html_fragment(markup, url=url)
+    return process_html_fragment(markup, url=url, rules=rules)
 
 
-def _finish(content: HtmlElement, url: str, trace: clean.Trace, meta: extract.Metadata) -> Article:
+def _finish(
+    content: HtmlElement, url: str, trace: clean.Trace, meta: extract.Metadata, rules: Rules
+) -> Article:
     clean.clean_content(content, url, trace, title=meta.title)
+    fingerprints = learnt.fingerprints(content)  # before what was learnt is applied
+    learnt.remove_learnt(content, trace, template=rules.template, other_titles=rules.other_titles)
     safe = sanitize(lxml.html.tostring(content, encoding="unicode"))
     return Article(
         url=url,
@@ -87,6 +98,7 @@ def _finish(content: HtmlElement, url: str, trace: clean.Trace, meta: extract.Me
         language=meta.language,
         removed=dict(trace.counts),
         removals=tuple(trace.removals),
+        fingerprints=fingerprints,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from refeed import __version__
 from refeed.config import Config, load_config
 from refeed.errors import ConfigError, RefeedError
+from refeed.models import Article
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 log = logging.getLogger("refeed")
@@ -52,9 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--url", default="", help="the page's URL (resolves relative links)")
     extract.add_argument("--content-type", default=None, help="the HTTP Content-Type it came with")
     extract.add_argument("--text", action="store_true", help="plain text instead of HTML")
+    extract.add_argument(
+        "--explain",
+        action="store_true",
+        help="after the article, list each removed block: its kind, the rule and its text",
+    )
+    extract.add_argument("--content", metavar="CSS", help="the story's selector (as in config)")
+    extract.add_argument(
+        "--strip", metavar="CSS", action="append", default=[], help="remove this (repeatable)"
+    )
 
     preview = sub.add_parser("preview", help="fetch one article page and show what refeed keeps")
     preview.add_argument("url")
+    preview.add_argument("--explain", action="store_true", help="list each removed block")
 
     status = sub.add_parser("status", help="a table of sources: last run, success, items, error")
     with_config(status)
@@ -123,12 +134,24 @@ def _daemon(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from refeed.article import process
+    from refeed.article import Rules, process
 
     body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    article = process(body, url=args.url, content_type=args.content_type)
+    rules = Rules(content=args.content, strip=tuple(args.strip))
+    article = process(body, url=args.url, content_type=args.content_type, rules=rules)
     sys.stdout.write((article.text if args.text else article.html) + "\n")
+    if args.explain:
+        _explain(article)
     return EXIT_OK
+
+
+def _explain(article: Article) -> None:
+    """Each removed block, in the order the cleaners took them out."""
+    print(f"\n--- removed: {len(article.removals)} block(s) ---")
+    width = max((len(r.kind) for r in article.removals), default=0)
+    for removal in article.removals:
+        text = removal.text or "(no text)"
+        print(f"{removal.kind:<{width}}  {removal.rule}: {text}")
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -149,6 +172,8 @@ def _preview(args: argparse.Namespace) -> int:
     print(f"Removed: {removed}")
     print()
     print(article.text)
+    if args.explain:
+        _explain(article)
     return EXIT_OK
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from refeed import defaults
 from refeed.article import Rules, html_to_text, process, process_html_fragment
+from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
 from refeed.errors import RefeedError, SourceError
 from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings
@@ -151,8 +153,12 @@ async def _run_source(
     for stored in store.pending(source.name):
         if stored.url not in listed:
             todo.append((_entry_of(stored), stored))
+    rules = _rules(source, store, entries)
     items = await asyncio.gather(
-        *(_item(source, fetcher=fetcher, store=store, entry=e, stored=s) for e, s in todo)
+        *(
+            _item(source, fetcher=fetcher, store=store, entry=e, stored=s, rules=rules)
+            for e, s in todo
+        )
     )
     for (_entry, stored), item in zip(todo, items, strict=True):
         if stored is None:
@@ -172,6 +178,16 @@ async def _run_source(
     result.written = publish(info, published, config.output_dir, config.formats_of(source))
     # validators are saved last: a cycle that dies before publishing fetches afresh
     store.save_validators(source.url, response.validators)
+
+
+def _rules(source: SourceConfig, store: Store, entries: Sequence[Entry]) -> Rules:
+    """The source's config rules plus what was learnt of its pages (refeed.clean.learnt)."""
+    return Rules(
+        content=source.content,
+        strip=source.strip,
+        template=store.template(source.name, learnt.MIN_PAGES),
+        other_titles=frozenset(entry.title for entry in entries if entry.title),
+    )
 
 
 def _changed(entry: Entry, stored: Item) -> bool:
@@ -199,13 +215,17 @@ async def _item(
     store: Store,
     entry: Entry,
     stored: Item | None,
+    rules: Rules,
 ) -> Item:
     """Fetch and clean the entry's article; on failure, keep what we had or the summary."""
     article: Article | None = None
-    rules = Rules(content=source.content, strip=source.strip)
+    # every other item's title is a teaser on this page; its own is not
+    rules = replace(rules, other_titles=rules.other_titles - {entry.title})
     try:
         if not source.fetch_pages:
-            article = process_html_fragment(entry.content or entry.summary or "", url=entry.url)
+            article = process_html_fragment(
+                entry.content or entry.summary or "", url=entry.url, rules=rules
+            )
         else:
             validators = store.validators(entry.url) if stored and stored.full_text else None
             response = await fetcher.get(entry.url, validators=validators, headers=source.headers)
@@ -219,6 +239,7 @@ async def _item(
                 ),
             )
             store.save_validators(entry.url, response.validators)
+        store.learn(source.name, entry.url, article.fingerprints)
     except SourceError as exc:
         log.warning("%s", _named(exc, source.name))
         if stored is not None and stored.full_text:

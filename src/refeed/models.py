@@ -85,6 +85,7 @@ class Article:
     language: str | None = None
     removed: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     removals: tuple[Removal, ...] = ()
+    fingerprints: tuple[str, ...] = ()  # of the story's blocks, for learning a source's template
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import html
 import re
 import time
 from datetime import UTC, datetime
@@ -76,6 +77,9 @@ def _feed_entry(raw: Any, base: str) -> Entry | None:
     content = None
     if raw.get("content"):
         content = max((c.get("value") or "" for c in raw.content), key=len) or None
+    full_text = raw.get("yandex_full-text")  # Yandex News feeds: the story as plain text
+    if isinstance(full_text, str) and len(full_text) > len(content or ""):
+        content = _paragraphs(full_text)
     return Entry(
         url=url,
         guid=(raw.get("id") or url).strip(),
@@ -86,6 +90,12 @@ def _feed_entry(raw: Any, base: str) -> Entry | None:
         published=_date(dict.get(raw, "published_parsed")),
         updated=_date(dict.get(raw, "updated_parsed")),
     )
+
+
+def _paragraphs(text: str) -> str:
+    """Plain text as HTML, a paragraph per line."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
 
 
 def _first_alternate(raw: Any) -> str | None:

@@ -9,6 +9,7 @@ UTC text and read back as timezone-aware datetimes.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,16 @@ MIGRATIONS: list[str] = [
         link TEXT,
         language TEXT
     );
+    """,
+    # 3: fingerprints of each page's blocks, to learn a source's template (refeed.clean.learnt)
+    """
+    CREATE TABLE blocks (
+        source TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        url TEXT NOT NULL,
+        PRIMARY KEY (source, fingerprint, url)
+    ) WITHOUT ROWID;
+    CREATE INDEX blocks_by_url ON blocks (source, url);
     """,
 ]
 
@@ -233,7 +244,33 @@ class Store:
                 f" (SELECT url FROM items WHERE source = ? {_ORDER} LIMIT -1 OFFSET ?)",
                 (source, source, max(keep, 0)),
             )
+            # what was learnt from a page ages out with it
+            self._db.execute(
+                "DELETE FROM blocks WHERE source = ?"
+                " AND url NOT IN (SELECT url FROM items WHERE source = ?)",
+                (source, source),
+            )
         return cursor.rowcount
+
+    # -- what is learnt of a source's pages ---------------------------------
+
+    def learn(self, source: str, url: str, fingerprints: Sequence[str]) -> None:
+        """Remember the block fingerprints of one page (replacing what it had before)."""
+        with self._db:
+            self._db.execute("DELETE FROM blocks WHERE source = ? AND url = ?", (source, url))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO blocks (source, fingerprint, url) VALUES (?, ?, ?)",
+                [(source, fp, url) for fp in fingerprints],
+            )
+
+    def template(self, source: str, min_pages: int) -> frozenset[str]:
+        """Fingerprints seen on at least ``min_pages`` pages of the source."""
+        rows = self._db.execute(
+            "SELECT fingerprint FROM blocks WHERE source = ?"
+            " GROUP BY fingerprint HAVING count(*) >= ?",
+            (source, min_pages),
+        )
+        return frozenset(row[0] for row in rows)
 
     # -- run state ----------------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from lxml.html import HtmlElement
 
 from refeed.clean import phrases
-from refeed.clean.shape import BLOCKS, HEADINGS, SENTENCE_END, is_leaf_block
+from refeed.clean.shape import BLOCKS, HEADINGS, SENTENCE_END, is_leaf_block, text_key
 from refeed.clean.trace import Trace
 from refeed.dom import name_words, text_of
 
@@ -45,8 +45,8 @@ _META_LABEL = re.compile(
 
 def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None) -> None:
     """Remove the short boilerplate lines of the chosen story."""
-    title_key = _key(title) if title else None
-    if title_key and _key(text_of(content)) == title_key:
+    title_key = text_key(title) if title else None
+    if title_key and text_key(text_of(content)) == title_key:
         title_key = None  # the title is all there is: keep it
     for el in list(content.iter(*BLOCKS, "span", "small")):
         if el is content or el.getparent() is None:
@@ -62,7 +62,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
         if not text or len(text) > MAX_LINE_CHARS:
             continue
         if el.tag in HEADINGS:
-            if title_key and _key(text) == title_key and _opens(content, el):
+            if title_key and text_key(text) == title_key and _opens(content, el):
                 trace.drop(el, "title", "the article's title again", text)
             continue
         for kind, rule, test in _LINE_RULES:
@@ -79,10 +79,6 @@ def _opens(content: HtmlElement, el: HtmlElement) -> bool:
         if other.text and other.text.strip():
             return False
     return False
-
-
-def _key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _is_ad(el: HtmlElement, text: str) -> bool:

@@ -60,3 +60,8 @@ def has_story(el: HtmlElement) -> bool:
             if long_paragraphs >= 2:
                 return True
     return False
+
+
+def text_key(text: str) -> str:
+    """Letters and digits only, case-folded: two texts that say the same thing match."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())

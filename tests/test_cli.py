@@ -84,6 +84,25 @@ def test_extract_prints_the_clean_seed_article() -> None:
     assert len(text.strip().split("\n\n")) == 6
 
 
+def test_extract_explain_lists_each_removed_block_and_its_rule() -> None:
+    page = (DATA / "ru-seed-page-cp1251.html").read_bytes()
+    result = refeed(
+        "extract", "--text", "--explain", "--url", "https://news.example.ru/a.html", stdin=page
+    )
+    assert result.returncode == 0
+    text, _, explained = result.stdout.decode("utf-8").partition("--- removed:")
+    assert "Назарбаев сообщил о договоренности" in text and "Поделиться" not in text
+    lines = explained.strip().splitlines()[1:]
+    assert any(line.startswith("teaser") and "list of 24 items" in line for line in lines)
+    assert any(line.startswith("share") and "Поделиться" in line for line in lines)
+
+
+def test_extract_takes_the_sources_rules_from_flags() -> None:
+    page = b"<html><body><article><p class='x'>Drop me</p><p>Keep me</p></article></body></html>"
+    result = refeed("extract", "--text", "--content", "article", "--strip", ".x", stdin=page)
+    assert result.stdout.decode().strip() == "Keep me"
+
+
 def test_extract_html_has_absolute_links(tmp_path: Path) -> None:
     page = (ROOT / "examples" / "site" / "news" / "library-sundays.html").read_bytes()
     result = refeed("extract", "--url", "https://demo.example/news/x.html", stdin=page)

@@ -192,3 +192,77 @@ def test_listing_page_source_with_and_without_selector(site: Site, tmp_path: Pat
     for name in ("auto", "picked"):
         items = json.loads((tmp_path / "feeds" / f"{name}.json").read_text("utf-8"))["items"]
         assert {i["url"].rsplit("/", 1)[1] for i in items} == {*DEMO_PAGES, "baikonur.html"}
+
+
+STORY = (
+    "The harbour authority confirmed on Tuesday that the northern quay will be rebuilt over "
+    "the next three years, at a cost that officials put at roughly forty million euros. "
+)
+TEMPLATE_LINE = "Our journalism is paid for by readers like you; thank you for reading the Paper."
+
+
+def _story_page(number: int, extra: str = "") -> str:
+    paragraphs = "".join(f"<p>{STORY}Story {number}, part {part}.</p>" for part in range(4))
+    return (
+        f"<html><head><title>Story {number}</title></head><body><article><h1>Story {number}</h1>"
+        f"{paragraphs}{extra}<p>{TEMPLATE_LINE}</p></article></body></html>"
+    )
+
+
+def test_a_sources_template_is_learnt_across_pages_and_removed(site: Site, tmp_path: Path) -> None:
+    items = []
+    for number in range(1, 7):
+        site.add(f"s/{number}.html", _story_page(number))
+        items.append((f"s/{number}.html", f"Story number {number} of the quay series"))
+    site.add("rss.xml", rss(site, items[:4]), content_type="application/rss+xml")
+    config = _config(tmp_path, SourceConfig(name="paper", feed=site.url("rss.xml")))
+    asyncio.run(run_cycle(config))
+    with Store(config.database) as store:
+        first = store.item("paper", site.url("s/1.html"))
+    assert first is not None and TEMPLATE_LINE in html_to_text(first.content_html)
+
+    site.add("rss.xml", rss(site, items), content_type="application/rss+xml")
+    asyncio.run(run_cycle(config))
+    with Store(config.database) as store:
+        new = store.item("paper", site.url("s/6.html"))
+    assert new is not None and new.full_text
+    text = html_to_text(new.content_html)
+    assert "Story 6, part 3." in text and TEMPLATE_LINE not in text
+
+
+def test_another_items_title_on_a_page_is_removed_in_a_cycle(site: Site, tmp_path: Path) -> None:
+    other_title = "Mayor opens the new cycle bridge over the canal"
+    site.add("s/1.html", _story_page(1, extra=f"<p><strong>{other_title}</strong></p>"))
+    site.add("s/2.html", _story_page(2))
+    feed = rss(site, [("s/1.html", "Quay to be rebuilt"), ("s/2.html", other_title)])
+    site.add("rss.xml", feed, content_type="application/rss+xml")
+    config = _config(tmp_path, SourceConfig(name="paper", feed=site.url("rss.xml")))
+    asyncio.run(run_cycle(config))
+    with Store(config.database) as store:
+        item = store.item("paper", site.url("s/1.html"))
+    assert item is not None and other_title not in html_to_text(item.content_html)
+    assert "Story 1, part 3." in html_to_text(item.content_html)
+
+
+def test_full_text_feed_republished_clean_without_fetching_pages(
+    site: Site, tmp_path: Path
+) -> None:
+    story = ["Первый абзац новости о ремонте причала.", "Второй абзац: работы начнутся в марте."]
+    teasers = ["Читайте также:", "Мэр открыл новый мост через канал...", "В городе выпал снег..."]
+    full_text = "\n".join(story + teasers)
+    feed = (
+        '<?xml version="1.0" encoding="windows-1251"?>'
+        '<rss version="2.0" xmlns:yandex="http://news.yandex.ru"><channel><title>Лента</title>'
+        f"<link>{site.base}</link><description>d</description><item><title>Причал</title>"
+        f"<link>{site.url('never-fetched.html')}</link><description>Коротко.</description>"
+        f"<yandex:full-text>{full_text}</yandex:full-text></item></channel></rss>"
+    ).encode("windows-1251")
+    site.add("rss.xml", feed, content_type="application/rss+xml")
+    source = SourceConfig(name="ru", feed=site.url("rss.xml"), fetch_pages=False)
+    config = _config(tmp_path, source)
+    [result] = asyncio.run(run_cycle(config))
+    assert result.ok
+    assert [hit.path for hit in site.hits] == ["/rss.xml"]
+    entry = feedparser.parse((tmp_path / "feeds" / "ru.atom").read_bytes()).entries[0]
+    text = html_to_text(entry.content[0].value)
+    assert text.split("\n\n") == story

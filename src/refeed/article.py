@@ -58,7 +58,9 @@ def process(
         clean.prepare(root, url, trace)
     content = extract.main_content(root, url, rules.content)
     if not rules.content:
-        content = extract.structured_body(content, meta.body) or content
+        structured = extract.structured_body(content, meta.body)
+        if structured is not None:
+            content = structured
     return _finish(content, url, trace, meta, rules)
 
 

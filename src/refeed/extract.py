@@ -235,7 +235,9 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
     except Unparseable as exc:
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
-    content = _better_container(root, content) or content
+    better = _better_container(root, content)
+    if better is not None:
+        content = better
     lead = _lead(root, content)
     if lead is not None:
         content.insert(0, lead)
@@ -485,7 +487,7 @@ def structured_body(content: HtmlElement, body: str | None) -> HtmlElement | Non
     story = lxml.html.Element("div")
     for line in body.splitlines():
         if line.strip():
-            paragraph = lxml.html.SubElement(story, "p")
+            paragraph = etree.SubElement(story, "p")
             paragraph.text = " ".join(line.split())
     return story
 

@@ -100,11 +100,18 @@ def _linked_headline(el: HtmlElement, text: str, site: str) -> bool:
         return False
     href = links[0].get("href", "")
     path = urlsplit(href).path
-    return site_of(href) in ("", site) and _ARTICLE_PATH.search(path) is not None
+    return (
+        site_of(href) in ("", site)
+        and _ARTICLE_PATH.search(path) is not None
+        and _FILE.search(path) is None
+    )
 
 
 # a story's address: a long slug or an id, not a file, a tag page or the home page
 _ARTICLE_PATH = re.compile(r"(/[^/]*[-_][^/]*[-_][^/]{2,}|/\d{4,}[^/]*)/?(\.html?|\.php)?$")
+
+
+_FILE = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|csv|zip|jpe?g|png|gif|mp3|mp4)$", re.I)
 
 
 def _teaser_block(el: HtmlElement, site: str) -> bool:

@@ -1,0 +1,313 @@
+"""Each cleaner and extraction rule on pages written for these tests: what it removes
+(positive cases) and what it must leave alone (hard negatives), with the rule named in
+``Article.removals`` so that ``refeed extract --explain`` can tell the user."""
+
+from __future__ import annotations
+
+import pytest
+
+from refeed.article import Rules, process
+from refeed.clean import learnt
+
+URL = "https://paper.example/2026/11/quay.html"
+STORY = [
+    "The harbour authority confirmed on Tuesday that the northern quay will be rebuilt over "
+    "the next three years, at a cost that officials put at roughly forty million euros.",
+    "Engineers found that the timber piles under the quay had rotted far faster than expected, "
+    "and the structure has been closed to heavy vehicles since the spring floods.",
+    "Local fishermen, who land most of their catch at the quay, will move to a temporary "
+    "pontoon on the southern side while the work goes on, the authority said in a statement.",
+    "The first contracts will be signed in January, and the demolition of the old deck is "
+    "expected to begin before the end of February if the weather allows it.",
+]
+
+
+def page(middle: str = "", *, around: str = "", head: str = "", title: str = "Quay") -> bytes:
+    """A news page: the story's four paragraphs with ``middle`` inside the article."""
+    story = "".join(f"<p>{p}</p>" for p in STORY[:2]) + middle
+    story += "".join(f"<p>{p}</p>" for p in STORY[2:])
+    return (
+        f"<html><head><title>{title}</title>{head}</head><body>"
+        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+        f'<div class="main"><article><h1>Quay to be rebuilt</h1>{story}</article>{around}</div>'
+        "<footer>(c) Paper</footer></body></html>"
+    ).encode()
+
+
+def story_kept(text: str) -> bool:
+    return all(p in text for p in STORY)
+
+
+# -- boilerplate lines inside the story: removed, by kind ---------------------------------
+
+LINES = {
+    "advertisement-label": ("<p>Advertisement</p>", "Advertisement", "ad"),
+    "german-ad-label": ("<div>- Anzeige -</div>", "Anzeige", "ad"),
+    "sponsored-disclosure": (
+        "<p><em>*Werbung. Dieser Beitrag enthält Werbung für eine Marke.</em></p>",
+        "Werbung",
+        "ad",
+    ),
+    "short-figcaption": (
+        '<figure><img src="/q.jpg" alt="quay"><figcaption>The quay at low tide</figcaption>'
+        "</figure>",
+        "The quay at low tide",
+        "caption",
+    ),
+    "photo-credit": (
+        "<p>(Photo: Harbour Authority / J. Smith)</p>",
+        "Harbour Authority",
+        "caption",
+    ),
+    "byline": ("<p>By Jane Doe</p>", "Jane Doe", "byline"),
+    "agency-signature": ("<p>aja/PAP</p>", "aja/PAP", "byline"),
+    "date-line": ("<p>Updated: 12.03.2026 14:05</p>", "12.03.2026", "byline"),
+    "category-line": ("<p>Category : Press Releases</p>", "Press Releases", "byline"),
+    "follow-us": (
+        "<p>Follow us on Twitter and Instagram for the latest updates.</p>",
+        "Follow us",
+        "cta",
+    ),
+    "spanish-follow": (
+        "<p>Síguenos en Telegram, Instagram, Facebook y Twitter.</p>",
+        "Síguenos",
+        "cta",
+    ),
+    "channel-invite": ("<p>¡Mira lo que tiene nuestro canal de YouTube!</p>", "canal", "cta"),
+    "newsletter": (
+        "<p>Sign up for our newsletter to get the morning briefing.</p>",
+        "Sign up",
+        "cta",
+    ),
+    "get-the-app": (
+        "<p>For the latest stories download the Paper apps for iOS and Android.</p>",
+        "download",
+        "cta",
+    ),
+    "typo-report": ("<p>Found a mistake? Select the text and press Ctrl+Enter.</p>", "Ctrl", "cta"),
+    "paywall-notice": (
+        "<p>If you are already a subscriber, log in for immediate access to this story.</p>",
+        "subscriber",
+        "cta",
+    ),
+    "more-link": ('<p><a href="/news">[more]</a></p>', "[more]", "navigation"),
+    "back-link": ('<p><a href="/">zurück</a></p>', "zurück", "navigation"),
+}
+
+
+@pytest.mark.parametrize("case", LINES)
+def test_boilerplate_lines_are_removed_by_their_rule(case: str) -> None:
+    markup, needle, kind = LINES[case]
+    article = process(page(markup), url=URL)
+    assert story_kept(article.text)
+    assert needle not in article.text
+    assert any(r.kind == kind and needle in r.text for r in article.removals), article.removals
+
+
+KEEP_LINES = {
+    "sentence-starting-with-by": "<p>By the end of the year, the authority hopes to have "
+    "chosen a builder.</p>",
+    "heading-starting-with-by": "<h2>By the numbers</h2>",
+    "story-sentence-about-twitter": "<p>The harbour master wrote on Twitter that the closure "
+    "was unavoidable, and asked the city's residents to follow the works online, where the "
+    "authority publishes a weekly report on the state of the piles and the cost so far.</p>",
+    "long-figcaption-story-text": '<figure><img src="/q.jpg"><figcaption>The northern quay '
+    "was built in 1898 from Baltic pine; engineers say more than half of its two thousand "
+    "piles have lost a third of their strength since the last survey in 2009, which is why "
+    "heavy lorries were banned from it after the spring floods this year.</figcaption></figure>",
+    "read-more-in-a-sentence": "<p>Read more about the quay in the council's report, which "
+    "was published on Monday.</p>",
+    "updated-guidance-sentence": "<p>Updated guidance for boat owners was published on "
+    "12.03.2026 by the authority, which said moorings would be free until the works end.</p>",
+    "link-to-another-site": '<p><a href="https://gov.example/reports/quay-survey-2024">The '
+    "2024 survey of the northern quay</a></p>",
+    "link-to-a-document": '<p><a href="/files/quay-survey-2024-final.pdf">The 2024 survey of '
+    "the northern quay</a></p>",
+}
+
+
+@pytest.mark.parametrize("case", KEEP_LINES)
+def test_story_lines_that_look_like_boilerplate_survive(case: str) -> None:
+    from refeed.article import html_to_text
+
+    expected = " ".join(html_to_text(KEEP_LINES[case]).split())
+    article = process(page(KEEP_LINES[case]), url=URL)
+    assert expected in " ".join(article.text.split()), article.removals
+    assert story_kept(article.text)
+
+
+def test_the_title_repeated_at_the_top_of_the_story_goes_once() -> None:
+    head = '<meta property="og:title" content="Quay to be rebuilt">'
+    article = process(page(head=head), url=URL)
+    assert not article.text.startswith("Quay to be rebuilt")
+    assert any(r.kind == "title" for r in article.removals)
+    only_title = process(page(head=head), url=URL, rules=Rules(content="article h1"))
+    assert only_title.text == "Quay to be rebuilt"  # all there is: kept
+
+
+# -- inline teasers in many languages -----------------------------------------------------
+
+INLINE = {
+    "spanish": "<p><strong>Lea también: El alcalde inaugura el nuevo puente</strong></p>",
+    "spanish-caps": "<p><b>VEA TAMBIÉN: Nuevo puente sobre el canal</b></p>",
+    "polish": '<p><em>Czytaj też: <a href="/2026/11/most-nad-kanalem.html">Nowy most nad '
+    "kanałem</a></em></p>",
+    "german": "<p>Lesen Sie auch: Neue Brücke über den Kanal eröffnet</p>",
+    "russian": "<p>Читайте также: Мэр открыл новый мост через канал</p>",
+    "linked-headline-paragraph": '<p><a href="/2026/11/mayor-opens-new-cycle-bridge.html">'
+    "Mayor opens new cycle bridge over the canal</a></p>",
+}
+
+
+@pytest.mark.parametrize("case", INLINE)
+def test_inline_teasers_go(case: str) -> None:
+    article = process(page(INLINE[case]), url=URL)
+    assert story_kept(article.text)
+    assert article.removed.get("teaser", 0) == 1, article.removals
+
+
+def test_teaser_heading_over_an_empty_box_and_then_headlines_goes() -> None:
+    box = (
+        "<h2>Auch auf paper.example</h2><div class='spacer'></div>"
+        '<p><a href="/2026/11/ten-tips-for-sailing.html">Ten tips for sailing in winter!</a></p>'
+    )
+    article = process(page(box), url=URL)
+    assert "Auch auf" not in article.text and "Ten tips" not in article.text
+    assert story_kept(article.text)
+
+
+# -- page chrome by name -------------------------------------------------------------------
+
+COMMENT = (
+    "I have lived by this quay for forty years and I can tell you the piles were rotten "
+    "long before the floods; the authority was warned again and again and did nothing."
+)
+
+
+@pytest.mark.parametrize(
+    ("around", "needle", "kind"),
+    [
+        (
+            '<div class="share-bar"><a href="https://facebook.com/x">Share</a></div>',
+            "Share",
+            "share",
+        ),
+        (
+            f'<section id="comments"><h3>3 comments</h3><p>{COMMENT}</p><p>{COMMENT}</p></section>',
+            "forty years",
+            "comments",
+        ),
+        (
+            '<div class="kommentare"><div class="kommentar-text">'
+            f"<p>{COMMENT}</p><p>{COMMENT}</p></div></div>",
+            "forty years",
+            "comments",
+        ),
+        (
+            '<div class="author-box"><p>Jane Doe covers the harbour and the city council.</p>'
+            "</div>",
+            "covers the harbour",
+            "byline",
+        ),
+        (
+            f'<div class="pum-overlay popmake"><p>{COMMENT}</p><p>{COMMENT}</p></div>',
+            "forty years",
+            "popup",
+        ),
+        ('<div style="display:none"><p>Hidden offer text</p></div>', "Hidden offer", "hidden"),
+    ],
+)
+def test_chrome_is_removed_by_its_name(around: str, needle: str, kind: str) -> None:
+    article = process(page(around=around), url=URL)
+    assert story_kept(article.text)
+    assert needle not in article.text
+    assert any(r.kind == kind for r in article.removals), article.removals
+
+
+def test_a_story_container_named_comment_survives() -> None:
+    # opinion sections call their stories "comment"; a comment list is plural
+    body = page().replace(b"<article>", b'<article class="tone-comment">')
+    assert story_kept(process(body, url=URL).text)
+
+
+def test_a_lead_named_teaser_survives() -> None:
+    lead = "<div class='teaser-text'><p>" + STORY[0] + "</p></div>"
+    body = page().replace(f"<p>{STORY[0]}</p>".encode(), lead.encode())
+    assert story_kept(process(body, url=URL).text)
+
+
+# -- extraction: what readability leaves out comes back ------------------------------------
+
+
+def test_a_lead_outside_the_story_container_comes_back() -> None:
+    lead = (
+        "The city will spend forty million euros on the harbour's oldest quay, closed to "
+        "lorries since the floods."
+    )
+    body = page().replace(
+        b'<div class="main">',
+        f'<div class="main"><p class="standfirst">{lead}</p>'.encode(),
+    )
+    text = process(body, url=URL).text
+    assert text.startswith(lead)
+    assert story_kept(text)
+
+
+def test_a_story_cut_into_one_box_per_paragraph_is_kept_whole() -> None:
+    boxes = "".join(f'<div class="paragraph"><div><p>{p} {p}</p></div></div>' for p in STORY)
+    body = (
+        "<html><body><nav><a href='/'>Home</a></nav><div class='article'><h1>Quay</h1>"
+        f"{boxes}</div><div class='sidebar'><a href='/a'>Other</a></div></body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+
+
+def test_json_ld_article_body_when_the_page_holds_little() -> None:
+    body_text = "\\n".join(STORY)
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Quay", '
+        f'"articleBody": "{body_text}"}}</script>'
+    )
+    html = (
+        f"<html><head>{ld}</head><body><h1>Quay</h1><p>Loading the story…</p>"
+        "<p>Please enable JavaScript.</p></body></html>"
+    ).encode()
+    article = process(html, url=URL)
+    assert article.text.split("\n\n") == STORY
+
+
+def test_an_unclosed_tag_in_noscript_does_not_swallow_the_page() -> None:
+    html = page().replace(
+        b"<body>", b'<body><noscript><div id="nojs"></noscript><noscript></div></noscript>'
+    )
+    assert story_kept(process(html, url=URL).text)
+
+
+# -- source-level learning -----------------------------------------------------------------
+
+TEMPLATE_LINE = (
+    "The Paper is an independent newspaper owned by its readers; all opinions are the authors'."
+)
+
+
+def test_a_block_learnt_as_the_sites_template_goes() -> None:
+    body = page(f"<p>{TEMPLATE_LINE}</p>")
+    first = process(body, url=URL)
+    assert TEMPLATE_LINE in first.text  # one page alone cannot tell
+    template = frozenset(first.fingerprints) & {learnt.fingerprint(TEMPLATE_LINE)}
+    article = process(body, url=URL, rules=Rules(template=template))
+    assert TEMPLATE_LINE not in article.text
+    assert story_kept(article.text)
+    assert [r.kind for r in article.removals if TEMPLATE_LINE[:40] in r.text] == ["template"]
+
+
+def test_another_items_title_on_the_page_is_a_teaser() -> None:
+    other = "Mayor opens new cycle bridge over the canal"
+    body = page(f"<p><b>{other}</b></p>")
+    article = process(body, url=URL, rules=Rules(other_titles=frozenset({other, "Video"})))
+    assert other not in article.text
+    assert story_kept(article.text)
+    # a short title says too little to match on
+    kept = process(page("<p>Video</p>"), url=URL, rules=Rules(other_titles=frozenset({"Video"})))
+    assert "Video" in kept.text

@@ -92,6 +92,12 @@ LINES = {
     ),
     "more-link": ('<p><a href="/news">[more]</a></p>', "[more]", "navigation"),
     "back-link": ('<p><a href="/">zurück</a></p>', "zurück", "navigation"),
+    "inline-more-link": (
+        '<p>The council agreed. <strong>[<a href="/2026/11/council.html">czytaj więcej</a>]'
+        "</strong></p>",
+        "więcej",
+        "navigation",
+    ),
 }
 
 
@@ -311,3 +317,16 @@ def test_another_items_title_on_the_page_is_a_teaser() -> None:
     # a short title says too little to match on
     kept = process(page("<p>Video</p>"), url=URL, rules=Rules(other_titles=frozenset({"Video"})))
     assert "Video" in kept.text
+
+
+def test_a_saved_page_without_a_usable_url_takes_its_canonical_address() -> None:
+    head = f'<link rel="canonical" href="{URL}">'
+    box = (
+        "<h3>Read also</h3><p>"
+        '<a href="https://paper.example/2026/11/mayor-opens-new-cycle-bridge.html">Mayor opens '
+        'bridge</a><br><a href="https://paper.example/2026/11/storm-warning-for-the-coast.html">'
+        "Storm warning for the coast</a></p>"
+    )
+    article = process(page(box, head=head), url="not a url")
+    assert article.url == URL
+    assert "Mayor opens" not in article.text and story_kept(article.text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as htmllib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -49,6 +50,9 @@ def process(
     if content_type and content_type.split(";")[0].strip().lower() == "text/plain":
         return process_text(decoded.text, url=url, rules=rules)
     root = parse_html(decoded.text)
+    if urlsplit(url).scheme not in ("http", "https"):
+        # no usable address given (a saved page): the page's canonical one resolves links
+        url = extract.page_url(root) or url
     meta = extract.metadata(root, url)
     trace = clean.Trace()
     clean.strip_selectors(root, rules.strip, trace)

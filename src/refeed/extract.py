@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 from dateutil import parser as dateparser
@@ -88,6 +89,18 @@ def metadata(root: HtmlElement, url: str) -> Metadata:
         description=meta.get("og:description") or meta.get("description"),
         body=_str(ld.get("articleBody")),
     )
+
+
+def page_url(root: HtmlElement) -> str | None:
+    """The page's own address: its canonical link, else ``og:url`` (absolute http(s) only)."""
+    candidates = [
+        *(el.get("href") for el in root.iter("link") if "canonical" in (el.get("rel") or "")),
+        _meta_tags(root).get("og:url"),
+    ]
+    for candidate in candidates:
+        if candidate and urlsplit(candidate.strip()).scheme in ("http", "https"):
+            return candidate.strip()
+    return None
 
 
 def _meta_tags(root: HtmlElement) -> dict[str, str]:

@@ -45,6 +45,7 @@ _META_LABEL = re.compile(
 
 def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None) -> None:
     """Remove the short boilerplate lines of the chosen story."""
+    _remove_more_links(content, trace)
     title_key = text_key(title) if title else None
     if title_key and text_key(text_of(content)) == title_key:
         title_key = None  # the title is all there is: keep it
@@ -71,6 +72,25 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
                 break
 
 
+def _remove_more_links(content: HtmlElement, trace: Trace) -> None:
+    """ "[read more]" links at the end of a paragraph, and the brackets around them."""
+    for link in list(content.iter("a")):
+        text = text_of(link)
+        if link.getparent() is None or not phrases.MORE_OR_BACK.match(text):
+            continue
+        wrapper = link.getparent()
+        trace.drop(link, "navigation", "a 'more' or 'back' link", text)
+        while (
+            wrapper is not None
+            and wrapper is not content
+            and wrapper.tag not in BLOCKS
+            and not text_key(text_of(wrapper))
+        ):
+            parent = wrapper.getparent()
+            wrapper.drop_tree()
+            wrapper = parent
+
+
 def _opens(content: HtmlElement, el: HtmlElement) -> bool:
     """Nothing with text comes before ``el`` in the story."""
     for other in content.iter():
@@ -85,10 +105,6 @@ def _is_ad(el: HtmlElement, text: str) -> bool:
     return bool(phrases.AD_LABEL.match(text)) or (
         len(text) <= 200 and bool(phrases.AD_DISCLOSURE.match(text))
     )
-
-
-def _is_more_or_back(el: HtmlElement, text: str) -> bool:
-    return el.find(".//a") is not None and bool(phrases.MORE_OR_BACK.match(text))
 
 
 def _is_credit(el: HtmlElement, text: str) -> bool:
@@ -120,7 +136,6 @@ def _is_call_to_action(el: HtmlElement, text: str) -> bool:
 _LINE_RULES: tuple[tuple[str, str, Callable[[HtmlElement, str], bool]], ...] = (
     ("ad", "advertising or loading label", _is_ad),
     ("caption", "photo credit", _is_credit),
-    ("navigation", "a 'more' or 'back' link", _is_more_or_back),
     ("byline", "byline or agency signature (kept as the item's author)", _is_byline),
     ("byline", "date or category line (kept as the item's date)", _is_date_line),
     ("cta", "call to follow, subscribe, share, download or donate", _is_call_to_action),

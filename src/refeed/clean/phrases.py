@@ -237,6 +237,7 @@ CALL_TO_ACTION = re.compile(
 # A link or line that only says "more" or "back".
 MORE_OR_BACK = re.compile(
     r"^[\W_]*(more|read more|continue reading|mehr|weiterlesen|weiter|plus|lire la suite|"
+    r"czytaj więcej|więcej|read the full (story|article)|full story|"
     r"más|leer más|seguir leyendo|mais|leia mais|continua|więcej|czytaj dalej|ещё|еще|далее|"
     r"подробнее|back|zurück|retour|volver|voltar|indietro|wstecz|назад|top|nach oben)[\W_]*$",
     _FLAGS,

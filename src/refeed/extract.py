@@ -93,8 +93,12 @@ def metadata(root: HtmlElement, url: str) -> Metadata:
 
 def page_url(root: HtmlElement) -> str | None:
     """The page's own address: its canonical link, else ``og:url`` (absolute http(s) only)."""
-    candidates = [
-        *(el.get("href") for el in root.iter("link") if "canonical" in (el.get("rel") or "")),
+    candidates: list[str | None] = [
+        *(
+            str(el.get("href") or "")
+            for el in root.iter("link")
+            if "canonical" in (el.get("rel") or "")
+        ),
         _meta_tags(root).get("og:url"),
     ]
     for candidate in candidates:

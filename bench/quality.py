@@ -98,7 +98,6 @@ def run_one(job: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
         "id": case["id"],
         "source": scorer.source_of(case),
         "language": meta.get("language"),
-        "encoding": (meta.get("encoding") or {}).get("decodes_as"),
         "tags": meta.get("tags") or [],
         "status": status,
         "seconds": elapsed,
@@ -176,10 +175,24 @@ def main(argv: list[str] | None = None) -> int:
 
     by_set = {"all": rows} | {s: [r for r in rows if r["set"] == s] for s in ("pages", "teasers")}
     print_table("set", {k: v for k, v in by_set.items() if v}, extractors)
-    languages = sorted({r["language"] or "?" for r in rows})
-    print_table("language", {lang: [r for r in rows if (r["language"] or "?") == lang] for lang in languages}, extractors)  # fmt: skip
-    encodings = sorted({r["encoding"] or "?" for r in rows})
-    print_table("encoding", {enc: [r for r in rows if (r["encoding"] or "?") == enc] for enc in encodings}, extractors)  # fmt: skip
+    # the scorer's own breakdown: languages with 3+ cases, the rest together, then tags
+    by_language: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_language.setdefault(r["language"] or "?", []).append(r)
+    cases_of = {lang: len({r["id"] for r in group}) for lang, group in by_language.items()}
+    groups = {lang: group for lang, group in sorted(by_language.items()) if cases_of[lang] >= 3}
+    groups["other (<3 cases each)"] = [
+        r for lang, group in by_language.items() if cases_of[lang] < 3 for r in group
+    ]
+    print_table("language", groups, extractors)
+    tags = ("teasers", "news", "legacy-encoding", "broken-encoding", "hard", "expected-text")
+    print_table("tag", {t: [r for r in rows if t in r["tags"]] for t in tags}, extractors)
+    speed = {
+        e: summary([r for r in rows if r["extractor"] == e])["pages_per_s"] for e in extractors
+    }
+    print(
+        "\npages/s (one worker, in-process): " + ", ".join(f"{e} {v:.1f}" for e, v in speed.items())
+    )
     if args.verbose:
         for r in rows:
             if r["extractor"] == extractors[0] and not r["clean"]:

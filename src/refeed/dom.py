@@ -12,7 +12,6 @@ from lxml.html import HtmlElement
 from refeed.errors import ParseError
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_WS = re.compile(r"\s+")
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 
 __all__ = ["HtmlElement", "drop_code", "drop_comments", "name_words", "parse_html", "text_of"]
@@ -56,7 +55,7 @@ def drop_code(root: HtmlElement) -> None:
 
 def text_of(el: HtmlElement) -> str:
     """The element's text with runs of white space folded to one space."""
-    return _WS.sub(" ", el.text_content()).strip()
+    return " ".join(el.text_content().split())
 
 
 def name_words(el: HtmlElement) -> set[str]:

@@ -245,8 +245,9 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         log.info(
             "content selector %r matched nothing on %s; using automatic extraction", selector, url
         )
-    # readability copies the tree before it changes anything: no serialising round trip
-    document = Document(root, url=url or None)
+    # readability copies the tree before it changes anything: no serialising round trip;
+    # links are made absolute once, below, not by readability as well
+    document = Document(root)
     try:
         summary = document.summary(html_partial=True)
     except Unparseable as exc:

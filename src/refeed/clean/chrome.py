@@ -154,17 +154,28 @@ _ANY_SIZE = frozenset(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
+# every name and prefix with its kind, and the kinds in the order they are tried
+_KIND_OF = {word: kind for kind, words in reversed(_NAMED.items()) for word in words}
+_PREFIX = re.compile(
+    "|".join(
+        f"(?P<{kind}>{'|'.join(map(re.escape, prefixes))})" for kind, prefixes in _PREFIXES.items()
+    )
+)
+_RANK = {kind: rank for rank, kind in enumerate(_NAMED)}
+
+
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
     """(kind, the word that gave it away) when the element's name says chrome."""
     words = name_words(el)
     if not words:
         return None
-    for kind, names in _NAMED.items():
-        hit = next((w for w in names if w in words), None)
-        if hit is None:
-            hit = next((w for w in words for p in _PREFIXES.get(kind, ()) if w.startswith(p)), None)
-        if hit is not None:
-            return kind, hit
+    hits = [(_KIND_OF[w], w) for w in words if w in _KIND_OF]
+    for word in words:
+        match = _PREFIX.match(word)
+        if match and match.lastgroup:
+            hits.append((match.lastgroup, word))
+    if hits:
+        return min(hits, key=lambda hit: (_RANK[hit[0]], hit[1]))
     # "teaser" names a lead paragraph as often as a list of other stories
     if words & {"teaser", "teasers"} and link_text_ratio(el) >= 0.5:
         return "related", "teaser"
@@ -186,7 +197,9 @@ def remove_chrome(body: HtmlElement, trace: Trace) -> None:
                 trace.drop(el, "hidden", "hidden element (hidden attribute or display:none)")
             continue
         found = chrome_kind(el)
+        if found is None:
+            continue
         # pop-ups and comments hold long paragraphs too; anything else with them may be the story
-        if found and len(text_of(el)) < limit and (found in _ANY_SIZE or not has_story(el)):
+        if len(text_of(el)) < limit and (found in _ANY_SIZE or not has_story(el)):
             kind, word = found
             trace.drop(el, kind, f"class/id says {word!r}")

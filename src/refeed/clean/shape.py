@@ -21,6 +21,7 @@ LINE_BLOCKS = frozenset(
 HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 MAX_HEADLINE_CHARS = 160
 SENTENCE_END = re.compile(r"[.!?;:»\"”')]\s*$")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 TRUNCATED = re.compile(r"(\.\.\.|…)\s*$")
 
 
@@ -64,4 +65,4 @@ def has_story(el: HtmlElement) -> bool:
 
 def text_key(text: str) -> str:
     """Letters and digits only, case-folded: two texts that say the same thing match."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    return _NOT_ALNUM.sub("", text.casefold())

@@ -57,6 +57,8 @@ def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
 
 
 def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
+    if len(el) > 3:
+        return  # a heading holds a few inline elements at most
     text = text_of(el)
     if not text or len(text) > 60 or not TEASER_HEADING.match(text):
         return

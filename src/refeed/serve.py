@@ -154,10 +154,11 @@ class _Files:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return None
+        stat = os.fstat(fd)
+        if not _is_regular(stat.st_mode):
+            os.close(fd)
+            return None
         with os.fdopen(fd, "rb") as handle:
-            stat = os.fstat(handle.fileno())
-            if not _is_regular(stat.st_mode):
-                return None
             key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
             cached = self._cache.get(name)
             if cached is not None and cached.key == key:

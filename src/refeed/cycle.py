@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from refeed import defaults
+from refeed import defaults, websub
 from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, process, process_html_fragment
 from refeed.clean import learnt
@@ -68,6 +68,7 @@ def feed_info(config: Config, source: SourceConfig, listing: Listing | None = No
         description=f"Full-text feed of {title}, made by refeed",
         language=listing.language if listing else None,
         self_base=config.base_url,
+        hub=config.websub_hub,
     )
 
 
@@ -101,6 +102,8 @@ async def run_cycle(
         with _metrics.activate(metrics):
             results = await asyncio.gather(*(one(source) for source in sources))
         publish_index([feed_info(config, s) for s in config.sources], config.output_dir)
+        if config.websub_hub:
+            await websub.ping(fetcher, config.websub_hub, config.base_url, results)
     finally:
         store.close()
         if own_fetcher:

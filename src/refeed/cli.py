@@ -290,25 +290,26 @@ def _demo(args: argparse.Namespace) -> int:
 
     workdir = args.output or Path(tempfile.mkdtemp(prefix="refeed-demo-"))
     listen = _listen(args.serve) if args.serve else None
+    host, port = listen or _listen(DEFAULT_LISTEN)
+    base_url = f"http://{host}:{port}/"  # where `refeed serve` serves them by default
     with serve_site(site_dir()) as base:
         print(f"Serving the sample news site at {base}")
-        host, port = listen or _listen(DEFAULT_LISTEN)
-        base_url = f"http://{host}:{port}/"  # where `refeed serve` serves them by default
         config = demo_config(base, workdir.resolve(), base_url=base_url)
         results = asyncio.run(run_cycle(config))
-    for result in results:
-        status = "ok" if result.ok else f"FAILED: {result.error}"
-        print(f"{result.name}: {result.new} items, {status}")
-    print(f"\nFeeds written to {config.output_dir}:")
-    for path in sorted(config.output_dir.iterdir()):
-        print(f"  {path}")
-    config_file = write_demo_config(config, workdir.resolve())
-    ok = all(r.ok for r in results)
-    if listen is None:
-        print(f"\nServe them with: refeed serve -c {config_file}")
-        return EXIT_OK if ok else EXIT_FAILED
-    from refeed.serve import serve
+        for result in results:
+            status = "ok" if result.ok else f"FAILED: {result.error}"
+            print(f"{result.name}: {result.new} items, {status}")
+        print(f"\nFeeds written to {config.output_dir}:")
+        for path in sorted(config.output_dir.iterdir()):
+            print(f"  {path}")
+        config_file = write_demo_config(config, workdir.resolve())
+        ok = all(r.ok for r in results)
+        if listen is None:
+            print(f"\nServe them with: refeed serve -c {config_file}")
+            return EXIT_OK if ok else EXIT_FAILED
+        from refeed.serve import serve
 
-    print(f"\nServing them at {base_url} (Ctrl+C stops)", flush=True)
-    asyncio.run(serve(config, host, port))
+        # the sample site stays up meanwhile, so the items' links open too
+        print(f"\nServing them at {base_url} (Ctrl+C stops)", flush=True)
+        asyncio.run(serve(config, host, port))
     return EXIT_OK if ok else EXIT_FAILED

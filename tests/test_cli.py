@@ -248,3 +248,33 @@ def test_daemon_runs_sources_and_stops_cleanly_on_sigterm(site: Site, tmp_path: 
     assert b"stopped" in stderr
     parsed = feedparser.parse(atom.read_bytes())
     assert parsed.bozo == 0 and len(parsed.entries) == 1
+
+
+def test_demo_serve_serves_the_demo_feeds_until_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refeed", "demo", "--output", str(tmp_path),
+         "--serve", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        index = None
+        while index is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                index = httpx.get(base)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert index is not None and index.status_code == 200
+        assert "Demo Daily News" in index.text and 'href="demo-news.atom"' in index.text
+        atom = httpx.get(base + "demo-news.atom")
+        parsed = feedparser.parse(atom.content)
+        assert parsed.feed.links[0]["href"] == base + "demo-news.atom"  # base_url is the server
+        assert len(parsed.entries) == 5
+        article = httpx.get(parsed.entries[0].link)  # the sample site is still up
+        assert article.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import signal
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -148,18 +149,32 @@ class _Files:
         self.directory = directory
         self._cache: dict[str, _File] = {}
 
-    def get(self, name: str) -> _File | None:
+    def cached(self, name: str) -> _File | None:
+        """The kept copy of *name* if the file on disk is still that one (a stat, no read)."""
+        entry = self._cache.get(name)
+        if entry is None:
+            return None
+        try:
+            info = os.lstat(self.directory / name)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return entry if (info.st_ino, info.st_size, info.st_mtime_ns) == entry.key else None
+
+    def load(self, name: str) -> _File | None:
+        """Read *name* (not through a symlink), keep it with its gzip; None if not a file."""
         path = self.directory / name
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return None
-        stat = os.fstat(fd)
-        if not _is_regular(stat.st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             os.close(fd)
             return None
         with os.fdopen(fd, "rb") as handle:
-            key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            key = (info.st_ino, info.st_size, info.st_mtime_ns)
             cached = self._cache.get(name)
             if cached is not None and cached.key == key:
                 return cached
@@ -172,17 +187,11 @@ class _Files:
             if len(body) >= GZIP_MIN_BYTES
             else None,
             etag=digest,
-            last_modified=email.utils.formatdate(stat.st_mtime, usegmt=True),
-            mtime=stat.st_mtime,
+            last_modified=email.utils.formatdate(info.st_mtime, usegmt=True),
+            mtime=info.st_mtime,
         )
         self._cache[name] = entry
         return entry
-
-
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)
 
 
 def _accepts_gzip(request: Request) -> bool:
@@ -243,7 +252,8 @@ class _App:
         name: str = request.path_params["name"]
         if name != INDEX_FILE and not _FEED_FILE.match(name):
             return _not_found()
-        entry = self.files.get(name)
+        # a changed file is read and compressed in a thread, not in the event loop
+        entry = self.files.cached(name) or await asyncio.to_thread(self.files.load, name)
         if entry is None:
             return _not_found()
         use_gzip = entry.gzipped is not None and _accepts_gzip(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -278,3 +279,34 @@ def test_demo_serve_serves_the_demo_feeds_until_sigterm(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_run_shows_a_progress_bar_only_on_a_terminal(site: Site, tmp_path: Path) -> None:
+    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
+    site.add("news/a.html", page)
+    feed = site.add(
+        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
+    )
+    (tmp_path / "config.yaml").write_text(
+        f"allow_private_networks: true\nsources:\n  - name: one\n    feed: {feed}\n"
+        f"  - name: two\n    feed: {feed}\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "refeed", "-q", "run", "-c", str(tmp_path / "config.yaml")]
+    leader, follower = os.openpty()
+    process = subprocess.Popen(command, stdout=follower, stderr=subprocess.DEVNULL)
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the terminal's other end closed
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    assert "━".encode() in screen and b"\x1b[" in screen  # a bar, drawn with escapes
+    piped = refeed("-q", "run", "-c", str(tmp_path / "config.yaml"))
+    assert piped.returncode == 0 and piped.stdout == b""

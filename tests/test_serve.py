@@ -18,6 +18,7 @@ from pathlib import Path
 
 import feedparser
 import httpx
+import lxml.html
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -236,8 +237,14 @@ def test_index_page_lists_every_feed_with_links_and_errors(served: Served) -> No
     assert "Test feed" in page and "<dd>3</dd>" in page
     assert "Last error: slow: HTTP 503 Service Unavailable" in page
     assert 'href="index.opml"' in page
-    parsed = feedparser.parse(response.content)  # autodiscovery as a reader does it
-    assert parsed is not None
+    assert "<code>https://feeds.example.org/news.atom</code>" in page  # base_url + file name
+    # autodiscovery as a reader does it: every <link rel="alternate"> leads to its type
+    links = lxml.html.fromstring(response.content).xpath('//head/link[@rel="alternate"]')
+    assert len(links) == 4  # news: atom, rss, json; slow: atom
+    for link in links:
+        feed = httpx.get(served.url(link.get("href")))
+        assert feed.status_code == 200
+        assert feed.headers["content-type"].split(";")[0] == link.get("type")
 
 
 def test_healthz_is_200_while_fresh_and_503_with_the_reason(served: Served) -> None:

@@ -307,10 +307,11 @@ class _App:
         )
 
     async def index(self, request: Request) -> Response:
-        page = await asyncio.to_thread(self._index_html)
+        base = self.config.base_url or str(request.base_url)
+        page = await asyncio.to_thread(self._index_html, base)
         return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
-    def _index_html(self) -> str:
+    def _index_html(self, base: str) -> str:
         from refeed.cycle import feed_info
 
         config = self.config
@@ -325,7 +326,7 @@ class _App:
                         min(store.count(source.name), config.max_items_of(source)),
                     )
                 )
-        return render_index(config, rows)
+        return render_index(config, rows, base)
 
 
 def _not_found() -> Response:
@@ -340,9 +341,11 @@ def _when(value: float | datetime | None) -> str:
 
 
 def render_index(
-    config: Config, rows: list[tuple[SourceConfig, FeedInfo, SourceState, int]]
+    config: Config, rows: list[tuple[SourceConfig, FeedInfo, SourceState, int]], base: str
 ) -> str:
-    """The HTML index: one card per feed with its links, and autodiscovery links."""
+    """The HTML index: one card per feed with its links, and autodiscovery links.
+
+    *base* is the public URL of the feeds, for the address a reader is given."""
     e = html.escape
     heads, cards = [], []
     for source, info, state, count in rows:
@@ -363,10 +366,15 @@ def render_index(
             f'<p class="error">Last error: {e(state.last_error)}</p>' if state.last_error else ""
         )
         disabled = " (disabled)" if not source.enabled else ""
+        address = (
+            f"<dt>Address</dt><dd><code>{e(base + quote(published[0][1]))}</code></dd>"
+            if published
+            else ""
+        )
         cards.append(
             f'<section class="feed" id="{e(source.name)}"><h2>{e(info.title)}{disabled}</h2>'
             f'<p class="site"><a href="{e(info.link)}">{e(info.link)}</a></p>'
-            f"<dl><dt>Items</dt><dd>{count}</dd>"
+            f"<dl>{address}<dt>Items</dt><dd>{count}</dd>"
             f"<dt>Updated</dt><dd>{_when(updated)}</dd>"
             f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd></dl>"
             f"{error}"
@@ -384,7 +392,7 @@ h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin: 0 0 .3rem; }}
 .feed {{ border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }}
 .site a {{ color: #666; font-size: .9rem; }}
 dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; }}
-dt {{ color: #666; }} dd {{ margin: 0; }}
+dt {{ color: #666; }} dd {{ margin: 0; overflow-wrap: anywhere; }}
 .error {{ color: #a00; }}
 .subscribe a {{ display: inline-block; padding: .1rem .6rem; border-radius: 4px; background: #f1861d; color: #fff; text-decoration: none; }}
 footer {{ color: #888; font-size: .85rem; }}

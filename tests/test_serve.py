@@ -7,7 +7,10 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import socket
+import sqlite3
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -368,3 +371,23 @@ def test_many_concurrent_clients_during_a_cycle_get_complete_answers(
             assert len(parsed.entries) in (1, 3)
     atoms = {body for name, body, _ in seen if name == "news.atom"}
     assert atoms <= {before, after}
+
+
+@pytest.mark.skipif(
+    shutil.which("newsboat") is None, reason="no newsboat (apt-get install newsboat)"
+)
+def test_a_real_feed_reader_subscribes(served: Served, tmp_path: Path) -> None:
+    """newsboat, a feed reader from Debian, reads what we serve: full text, gzipped."""
+    home = tmp_path / "reader"
+    home.mkdir()
+    (home / "urls").write_text(served.url("news.atom") + "\n", "utf-8")
+    argv = ["newsboat", "-u", str(home / "urls"), "-c", str(home / "cache.db")]
+    argv += ["-C", str(home / "config"), "-x", "reload", "print-unread"]
+    (home / "config").write_text("", "utf-8")
+    env = {**os.environ, "HOME": str(home)}
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3 unread articles"
+    with sqlite3.connect(home / "cache.db") as db:
+        contents = [row[0] for row in db.execute("SELECT content FROM rss_item")]
+    assert len(contents) == 3 and all(len(c) > 500 for c in contents)  # the whole articles

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from refeed import __version__
+from refeed import __version__, defaults
 from refeed.config import Config, load_config
 from refeed.errors import ConfigError, RefeedError
 from refeed.logs import setup_logging
 from refeed.models import Article
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_LISTEN = defaults.LISTEN
 log = logging.getLogger("refeed")
 
 

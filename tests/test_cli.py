@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
 
 from conftest import DATA, ROOT, Site, rss
 
-COMMANDS = ["run", "daemon", "extract", "preview", "check", "status", "demo"]
+COMMANDS = ["run", "daemon", "serve", "extract", "preview", "check", "status", "demo"]
 
 
 def refeed(
@@ -132,6 +136,90 @@ def test_demo_runs_offline_and_writes_feeds(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     names = {p.name for p in (tmp_path / "feeds").iterdir()}
     assert {"demo-news.atom", "demo-news.rss", "demo-news.json", "index.opml"} <= names
+    # the config it leaves is the one `refeed serve -c` takes
+    assert f"refeed serve -c {tmp_path / 'config.yaml'}" in result.stdout.decode()
+    check = refeed("check", "-c", str(tmp_path / "config.yaml"))
+    assert check.returncode == 0, check.stderr
+    assert f"output:   {tmp_path / 'feeds'}" in check.stdout.decode()
+
+
+def test_json_logs_have_one_line_per_source_with_its_figures(site: Site, tmp_path: Path) -> None:
+    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
+    site.add("news/a.html", page)
+    feed = site.add(
+        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
+    )
+    (tmp_path / "config.yaml").write_text(
+        f"allow_private_networks: true\nsources:\n  - name: news\n    feed: {feed}\n"
+        "  - name: dead\n    feed: http://127.0.0.1:9/rss.xml\n",
+        encoding="utf-8",
+    )
+    result = refeed("--log-format", "json", "run", "-c", str(tmp_path / "config.yaml"))
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stderr.decode().splitlines()]
+    by_source = {line["source"]: line for line in lines if "source" in line}
+    news, dead = by_source["news"], by_source["dead"]
+    assert news["level"] == "info" and news["new"] == 1 and news["kept"] == 0
+    assert news["bytes"] > len(page) and news["seconds"] >= 0 and news["error"] is None
+    assert dead["level"] == "error" and "127.0.0.1:9" in dead["error"]
+    quiet = refeed("-q", "run", "-c", str(tmp_path / "config.yaml"))
+    assert b"news:" not in quiet.stderr and b"dead" in quiet.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_daemon_serve_runs_cycles_and_serves_them_in_one_process(
+    site: Site, tmp_path: Path
+) -> None:
+    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
+    site.add("news/a.html", page)
+    feed = site.add(
+        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
+    )
+    (tmp_path / "config.yaml").write_text(
+        f"allow_private_networks: true\nschedule: 1h\nsources:\n  - name: news\n    feed: {feed}\n",
+        encoding="utf-8",
+    )
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refeed", "daemon", "-c", str(tmp_path / "config.yaml"),
+         "--serve", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        response = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                response = httpx.get(base + "news.atom")
+            except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code == 200:
+                break
+            time.sleep(0.1)
+        assert response is not None and response.status_code == 200, "no feed served"
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        assert len(feedparser.parse(response.content).entries) == 1
+        health = httpx.get(base + "healthz")
+        assert health.status_code == 200, health.text
+        metrics = httpx.get(base + "metrics").text
+        assert 'refeed_fetches_total{status="200"} 2.0' in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert b"stopped" in stderr
+
+
+def test_serve_rejects_a_bad_listen_address(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("sources: []\n", encoding="utf-8")
+    result = refeed("serve", "-c", str(tmp_path / "config.yaml"), "--listen", "localhost")
+    assert result.returncode == 2 and b"HOST:PORT" in result.stderr
 
 
 def test_daemon_runs_sources_and_stops_cleanly_on_sigterm(site: Site, tmp_path: Path) -> None:
@@ -161,3 +249,64 @@ def test_daemon_runs_sources_and_stops_cleanly_on_sigterm(site: Site, tmp_path: 
     assert b"stopped" in stderr
     parsed = feedparser.parse(atom.read_bytes())
     assert parsed.bozo == 0 and len(parsed.entries) == 1
+
+
+def test_demo_serve_serves_the_demo_feeds_until_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "refeed", "demo", "--output", str(tmp_path),
+         "--serve", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        index = None
+        while index is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                index = httpx.get(base)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert index is not None and index.status_code == 200
+        assert "Demo Daily News" in index.text and 'href="demo-news.atom"' in index.text
+        atom = httpx.get(base + "demo-news.atom")
+        parsed = feedparser.parse(atom.content)
+        assert parsed.feed.links[0]["href"] == base + "demo-news.atom"  # base_url is the server
+        assert len(parsed.entries) == 5
+        article = httpx.get(parsed.entries[0].link)  # the sample site is still up
+        assert article.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_run_shows_a_progress_bar_only_on_a_terminal(site: Site, tmp_path: Path) -> None:
+    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
+    site.add("news/a.html", page)
+    feed = site.add(
+        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
+    )
+    (tmp_path / "config.yaml").write_text(
+        f"allow_private_networks: true\nsources:\n  - name: one\n    feed: {feed}\n"
+        f"  - name: two\n    feed: {feed}\n",
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "refeed", "-q", "run", "-c", str(tmp_path / "config.yaml")]
+    leader, follower = os.openpty()
+    process = subprocess.Popen(command, stdout=follower, stderr=subprocess.DEVNULL)
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the terminal's other end closed
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    assert "━".encode() in screen and b"\x1b[" in screen  # a bar, drawn with escapes
+    piped = refeed("-q", "run", "-c", str(tmp_path / "config.yaml"))
+    assert piped.returncode == 0 and piped.stdout == b""

@@ -1,4 +1,4 @@
-"""The ``refeed`` command line: run, daemon, extract, preview, check, demo."""
+"""The ``refeed`` command line: run, daemon, serve, extract, preview, status, check, demo."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from refeed import __version__
+from refeed import __version__, defaults
 from refeed.config import Config, load_config
 from refeed.errors import ConfigError, RefeedError
+from refeed.logs import setup_logging
 from refeed.models import Article
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+DEFAULT_LISTEN = defaults.LISTEN
 log = logging.getLogger("refeed")
 
 
@@ -28,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"refeed {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines as text or JSON"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> None:
@@ -47,6 +52,18 @@ def _parser() -> argparse.ArgumentParser:
 
     daemon = sub.add_parser("daemon", help="run every source on its schedule until stopped")
     with_config(daemon)
+    daemon.add_argument(
+        "--serve", metavar="HOST:PORT", default=None, help="also serve the feeds on HOST:PORT"
+    )
+
+    serve = sub.add_parser("serve", help="serve the feeds, an index, /healthz and /metrics")
+    with_config(serve)
+    serve.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default=DEFAULT_LISTEN,
+        help=f"address to listen on (default: {DEFAULT_LISTEN})",
+    )
 
     extract = sub.add_parser("extract", help="print the clean article of one saved page")
     extract.add_argument("file", nargs="?", default="-", help="the page's bytes (default: stdin)")
@@ -79,19 +96,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--output", type=Path, default=None, help="where to write (default: a temp dir)"
     )
+    demo.add_argument(
+        "--serve",
+        metavar="HOST:PORT",
+        nargs="?",
+        const=DEFAULT_LISTEN,
+        default=None,
+        help=f"then serve the demo feeds (default address: {DEFAULT_LISTEN}) until Ctrl+C",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    setup_logging(verbose=args.verbose, quiet=args.quiet, fmt=args.log_format)
     try:
         command = {
             "run": _run,
             "daemon": _daemon,
+            "serve": _serve,
             "extract": _extract,
             "preview": _preview,
             "check": _check,
@@ -109,6 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _listen(value: str) -> tuple[str, int]:
+    from refeed.serve import parse_listen
+
+    try:
+        return parse_listen(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.source:
@@ -118,9 +150,22 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _cycle(config: Config, names: list[str] | None) -> int:
-    from refeed.cycle import run_cycle
+    from refeed.cycle import SourceResult, run_cycle
 
-    results = asyncio.run(run_cycle(config, names))
+    results: list[SourceResult]
+    count = len(names) if names else sum(1 for s in config.sources if s.enabled)
+    if sys.stdout.isatty() and count > 1:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("refeed run", total=count)
+
+            def done(result: SourceResult) -> None:
+                progress.update(task, advance=1, description=result.name)
+
+            results = asyncio.run(run_cycle(config, names, on_done=done))
+    else:
+        results = asyncio.run(run_cycle(config, names))
     failed = [r for r in results if not r.ok]
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -129,7 +174,17 @@ def _daemon(args: argparse.Namespace) -> int:
     from refeed.scheduler import serve_forever
 
     config = load_config(args.config)
-    asyncio.run(serve_forever(config))
+    listen = _listen(args.serve) if args.serve else None
+    asyncio.run(serve_forever(config, listen=listen))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from refeed.serve import serve
+
+    config = load_config(args.config)
+    host, port = _listen(args.listen)
+    asyncio.run(serve(config, host, port, access_log=args.verbose > 0))
     return EXIT_OK
 
 
@@ -231,17 +286,30 @@ def _status(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from refeed.cycle import run_cycle
-    from refeed.demo import demo_config, serve_site, site_dir
+    from refeed.demo import demo_config, serve_site, site_dir, write_demo_config
 
     workdir = args.output or Path(tempfile.mkdtemp(prefix="refeed-demo-"))
+    listen = _listen(args.serve) if args.serve else None
+    host, port = listen or _listen(DEFAULT_LISTEN)
+    base_url = f"http://{host}:{port}/"  # where `refeed serve` serves them by default
     with serve_site(site_dir()) as base:
         print(f"Serving the sample news site at {base}")
-        config = demo_config(base, workdir.resolve())
+        config = demo_config(base, workdir.resolve(), base_url=base_url)
         results = asyncio.run(run_cycle(config))
-    for result in results:
-        status = "ok" if result.ok else f"FAILED: {result.error}"
-        print(f"{result.name}: {result.new} items, {status}")
-    print(f"\nFeeds written to {config.output_dir}:")
-    for path in sorted(config.output_dir.iterdir()):
-        print(f"  {path}")
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+        for result in results:
+            status = "ok" if result.ok else f"FAILED: {result.error}"
+            print(f"{result.name}: {result.new} items, {status}")
+        print(f"\nFeeds written to {config.output_dir}:")
+        for path in sorted(config.output_dir.iterdir()):
+            print(f"  {path}")
+        config_file = write_demo_config(config, workdir.resolve())
+        ok = all(r.ok for r in results)
+        if listen is None:
+            print(f"\nServe them with: refeed serve -c {config_file}")
+            return EXIT_OK if ok else EXIT_FAILED
+        from refeed.serve import serve
+
+        # the sample site stays up meanwhile, so the items' links open too
+        print(f"\nServing them at {base_url} (Ctrl+C stops)", flush=True)
+        asyncio.run(serve(config, host, port))
+    return EXIT_OK if ok else EXIT_FAILED

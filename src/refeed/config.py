@@ -172,6 +172,7 @@ class Config(_Model):
     timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
     max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)
+    websub_hub: HttpUrl | None = None  # a WebSub hub told of each changed feed
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("base_url")

@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from refeed import defaults
+from refeed import defaults, websub
+from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, process, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
-from refeed.errors import RefeedError, SourceError
+from refeed.errors import FetchError, RefeedError, SourceError
 from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings
-from refeed.models import Article, Entry, FeedInfo, Item, Listing
+from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish, publish_index
 from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
@@ -40,6 +42,7 @@ class SourceResult:
     failed_pages: int = 0
     written: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    bytes: int = 0  # body bytes fetched for this source (feed and pages)
 
     @property
     def ok(self) -> bool:
@@ -65,24 +68,42 @@ def feed_info(config: Config, source: SourceConfig, listing: Listing | None = No
         description=f"Full-text feed of {title}, made by refeed",
         language=listing.language if listing else None,
         self_base=config.base_url,
+        hub=config.websub_hub,
     )
 
 
 async def run_cycle(
-    config: Config, names: list[str] | None = None, *, fetcher: Fetcher | None = None
+    config: Config,
+    names: list[str] | None = None,
+    *,
+    fetcher: Fetcher | None = None,
+    metrics: _metrics.Metrics | None = None,
+    on_done: Callable[[SourceResult], None] | None = None,
 ) -> list[SourceResult]:
-    """Run every enabled source (or the named ones) once; never raises for one source."""
+    """Run every enabled source (or the named ones) once; never raises for one source.
+
+    *metrics* (else the process default) counts fetches, extractions and items;
+    *on_done* is called with each source's result as it finishes (a progress bar).
+    """
     sources = (
         [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
     )
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(fetch_settings(config))
     store = Store(config.database)
+
+    async def one(source: SourceConfig) -> SourceResult:
+        result = await run_source(config, source, fetcher, store)
+        if on_done is not None:
+            on_done(result)
+        return result
+
     try:
-        results = await asyncio.gather(
-            *(run_source(config, source, fetcher, store) for source in sources)
-        )
+        with _metrics.activate(metrics):
+            results = await asyncio.gather(*(one(source) for source in sources))
         publish_index([feed_info(config, s) for s in config.sources], config.output_dir)
+        if config.websub_hub:
+            await websub.ping(fetcher, config.websub_hub, config.base_url, results)
     finally:
         store.close()
         if own_fetcher:
@@ -96,6 +117,7 @@ async def run_source(
     """One source's part of a cycle; its error is recorded and returned, not raised."""
     started = time.monotonic()
     result = SourceResult(source.name)
+    _running.set(result)
     try:
         await _run_source(config, source, fetcher, store, result)
     except SourceError as exc:
@@ -107,15 +129,50 @@ async def run_source(
         result.error = f"{source.name}: internal error: {type(exc).__name__}: {exc}"
     store.record_run(source.name, at=datetime.now(UTC), error=result.error)
     result.seconds = time.monotonic() - started
+    _metrics.active().source_done(
+        source.name, ok=result.ok, published=(result.new + result.updated) if result.written else 0
+    )
+    fields = {
+        "source": source.name, "new": result.new, "updated": result.updated,
+        "kept": result.kept, "failed_pages": result.failed_pages, "bytes": result.bytes,
+        "seconds": round(result.seconds, 3), "error": result.error,
+    }  # fmt: skip
     if result.error:
-        log.error("%s", result.error)
+        log.error("%s", result.error, extra={"fields": fields})
     else:
         log.info(
-            "%s: %d new, %d updated, %d kept, %d pages failed, %.1f s",
+            "%s: %d new, %d updated, %d kept, %d pages failed, %d bytes, %.1f s",
             source.name, result.new, result.updated, result.kept, result.failed_pages,
-            result.seconds,
+            result.bytes, result.seconds, extra={"fields": fields},
         )  # fmt: skip
     return result
+
+
+_running: ContextVar[SourceResult | None] = ContextVar("refeed_source_result", default=None)
+
+
+async def _fetch(
+    fetcher: Fetcher,
+    url: str,
+    *,
+    validators: Validators | None,
+    headers: Mapping[str, str],
+    max_bytes: int = defaults.MAX_PAGE_BYTES,
+    accept: str = ACCEPT_PAGE,
+) -> Response:
+    """``fetcher.get``, counted in the metrics and in the running source's bytes."""
+    try:
+        response = await fetcher.get(
+            url, validators=validators, headers=headers, max_bytes=max_bytes, accept=accept
+        )
+    except FetchError as exc:
+        _metrics.active().fetched(exc.status, 0)
+        raise
+    _metrics.active().fetched(response.status, len(response.body))
+    result = _running.get()
+    if result is not None:
+        result.bytes += len(response.body)
+    return response
 
 
 def _named(exc: SourceError, name: str) -> SourceError:
@@ -127,7 +184,8 @@ async def _run_source(
     config: Config, source: SourceConfig, fetcher: Fetcher, store: Store, result: SourceResult
 ) -> None:
     is_feed = source.kind == "feed"
-    response = await fetcher.get(
+    response = await _fetch(
+        fetcher,
         source.url,
         validators=store.validators(source.url),
         headers=source.headers,
@@ -228,16 +286,20 @@ async def _item(
             )
         else:
             validators = store.validators(entry.url) if stored and stored.full_text else None
-            response = await fetcher.get(entry.url, validators=validators, headers=source.headers)
+            response = await _fetch(
+                fetcher, entry.url, validators=validators, headers=source.headers
+            )
             if response.not_modified and stored is not None:
                 return stored
             loop = asyncio.get_running_loop()
+            began = time.monotonic()
             article = await loop.run_in_executor(
                 None,
                 lambda: process(
                     response.body, url=response.url, content_type=response.content_type, rules=rules
                 ),
             )
+            _metrics.active().extracted(time.monotonic() - began, article.removed)
             store.save_validators(entry.url, response.validators)
         store.learn(source.name, entry.url, article.fingerprints)
     except SourceError as exc:

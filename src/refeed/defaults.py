@@ -23,6 +23,9 @@ MAX_PER_HOST = 2  # at once, to one host
 MAX_PAGE_BYTES = 10 * 1024 * 1024  # decoded bytes of an article or listing page
 MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
 
+# serve
+LISTEN = "127.0.0.1:8080"  # refeed serve's address
+
 # scheduler
 JITTER = 30  # seconds of random delay added to each scheduled run
 MISFIRE_GRACE = 300  # a run late by up to this many seconds still happens

@@ -17,6 +17,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import yaml
+
 from refeed.config import Config, SourceConfig
 
 
@@ -60,11 +62,15 @@ def serve_site(directory: Path) -> Iterator[str]:
         server.server_close()
 
 
-def demo_config(base: str, workdir: Path) -> Config:
-    """Two sources on the demo site: its teaser feed, and its front page (no feed)."""
+def demo_config(base: str, workdir: Path, *, base_url: str | None = None) -> Config:
+    """Two sources on the demo site: its teaser feed, and its front page (no feed).
+
+    *base_url* is where the feeds will be served (``refeed demo --serve``), for self links.
+    """
     return Config(
         output_dir=workdir / "feeds",
         database=workdir / "refeed.db",
+        base_url=base_url,
         allow_private_networks=True,
         sources=(
             SourceConfig(name="demo-news", feed=base + "rss.xml", title="Demo Daily News"),
@@ -76,3 +82,14 @@ def demo_config(base: str, workdir: Path) -> Config:
             ),
         ),
     )
+
+
+def write_demo_config(config: Config, workdir: Path) -> Path:
+    """Write *config* as ``workdir/config.yaml``, so ``refeed serve -c`` can serve its feeds."""
+    data = config.model_dump(mode="json", exclude_defaults=True)
+    data["output_dir"] = config.output_dir.relative_to(workdir).as_posix()
+    data["database"] = config.database.relative_to(workdir).as_posix()
+    path = workdir / "config.yaml"
+    header = "# written by `refeed demo`: the demo site's port is gone once the demo ends\n"
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return path

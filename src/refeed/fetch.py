@@ -135,6 +135,22 @@ class Fetcher:
                 attempt += 1
                 await asyncio.sleep(delay)
 
+    async def post_form(self, url: str, data: Mapping[str, str | list[str]]) -> int:
+        """POST a form (a WebSub ping) once, within the deadline; returns the status."""
+        try:
+            async with asyncio.timeout(self.settings.deadline), self._all, self._host_slot(url):
+                self.requests += 1
+                response = await self._client.post(url, data=dict(data))
+        except TimeoutError:
+            raise FetchError(
+                f"no complete answer within {self.settings.deadline:g} s", url=url
+            ) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(str(exc) or type(exc).__name__, url=url) from exc
+        if not response.is_success:
+            raise FetchError(f"HTTP {response.status_code}", url=url, status=response.status_code)
+        return response.status_code
+
     async def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
         try:
             async with asyncio.timeout(self.settings.deadline):

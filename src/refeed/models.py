@@ -131,3 +131,4 @@ class FeedInfo:
     description: str
     language: str | None = None
     self_base: str | None = None  # public base URL where the feed files are served
+    hub: str | None = None  # a WebSub hub, announced with <link rel="hub">

@@ -43,6 +43,7 @@ _MEDIA_TYPES: Final = {
     "rss": "application/rss+xml",
     "json": "application/feed+json",
 }
+_ATOM_NS: Final = "http://www.w3.org/2005/Atom"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)  # the date of a feed without items
 _NOT_XML: Final = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LOOKS_LIKE_HTML: Final = re.compile(r"<[a-zA-Z/!?]|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]\w*);")
@@ -155,6 +156,8 @@ def _generator(feed: FeedInfo, items: Sequence[Item], fmt: str) -> Any:
     self_url = _feed_url(feed, fmt)
     if self_url:
         fg.link(href=self_url, rel="self", type=_MEDIA_TYPES[fmt])
+    if feed.hub and fmt == "atom":
+        fg.link(href=_clean(feed.hub), rel="hub")
     fg.link(href=_clean(feed.link) or self_url or _atom_id(feed), rel="alternate")
     description = _plain(feed.description)
     if description:
@@ -232,9 +235,20 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
                 entry.description(content)
                 entry.content(content)
         data: bytes = fg.rss_str(pretty=True)
-        return data
+        return _with_rss_hub(data, feed.hub) if feed.hub else data
 
     return _render(feed, "rss", build)
+
+
+def _with_rss_hub(data: bytes, hub: str) -> bytes:
+    """Add ``<atom:link rel="hub">`` to an RSS channel (feedgen writes only rel="self")."""
+    root = etree.fromstring(data)
+    channel = root.find("channel")
+    assert channel is not None
+    link = etree.Element(f"{{{_ATOM_NS}}}link", href=_clean(hub), rel="hub")
+    channel.insert(0, link)
+    etree.indent(root)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 
 # -- JSON Feed ----------------------------------------------------------------------
@@ -278,6 +292,8 @@ def render_json(feed: FeedInfo, items: Sequence[Item]) -> bytes:
         doc["description"] = description
     if feed.language:
         doc["language"] = _clean(feed.language)
+    if feed.hub:
+        doc["hubs"] = [{"type": "WebSub", "url": _clean(feed.hub)}]
     doc["items"] = [_json_item(item) for item in items]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 

@@ -32,8 +32,14 @@ def trigger_for(config: Config, name: str) -> CronTrigger | IntervalTrigger:
     return IntervalTrigger(seconds=int(schedule.interval.total_seconds()), timezone="UTC")
 
 
-async def serve_forever(config: Config, *, run_first: bool = True) -> None:
-    """Schedule every enabled source and run until a signal asks to stop."""
+async def serve_forever(
+    config: Config, *, run_first: bool = True, listen: tuple[str, int] | None = None
+) -> None:
+    """Schedule every enabled source and run until a signal asks to stop.
+
+    With *listen* (host, port) the same process also serves the feeds
+    (:mod:`refeed.serve`), its ``/healthz`` knowing whether the scheduler runs.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -68,11 +74,23 @@ async def serve_forever(config: Config, *, run_first: bool = True) -> None:
             )
         scheduler.start()
         log.info("daemon started with %d sources", len(scheduler.get_jobs()))
+        server_task = None
+        if listen is not None:
+            from refeed.serve import create_app, make_server
+
+            server = make_server(
+                create_app(config, scheduler_running=lambda: scheduler.running), *listen
+            )
+            server_task = asyncio.ensure_future(server.serve())
+            server_task.add_done_callback(lambda _: stop.set())  # a bind error stops the daemon
         await stop.wait()
         log.info("stopping: waiting for %d running cycles", len(running))
         scheduler.shutdown(wait=False)
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+        if server_task is not None:
+            server.should_exit = True
+            await asyncio.gather(server_task, return_exceptions=True)
     log.info("stopped")
 
 

@@ -1,0 +1,477 @@
+"""The HTTP side: serve ``output_dir`` at the root, an HTML index, ``/healthz`` and ``/metrics``.
+
+A Starlette app run by uvicorn (``refeed serve``, or ``refeed daemon --serve`` in the
+scheduler's process). A feed's URL is ``base_url`` + its file name, so the app serves
+``/<name>.atom``, ``/<name>.rss``, ``/<name>.json`` and ``/index.opml`` and nothing else
+from the disk: names are matched against a strict pattern and opened only as direct
+children of ``output_dir``, never a path built from the request.
+
+Each feed answer carries a strong ETag (a hash of its bytes; the gzip variant's tag
+ends in ``-gz``), Last-Modified (the file's mtime, which :mod:`refeed.publish` keeps
+when the bytes do not change), and ``Cache-Control: max-age`` of half the source's
+schedule period (60 s to 1 h). Conditional requests get 304. Files are read once per
+change and kept, with their gzip, in memory: the publisher replaces them atomically,
+so a reader gets the old file or the new one, never half of one.
+
+Health: a source is stale when its last success (or, before any, the server's start)
+is older than three schedule periods. In ``refeed daemon --serve`` the scheduler must
+also be running. ``refeed serve`` alone has no scheduler and judges only from the
+store, so it reports the health of whatever process (cron, a daemon) runs the cycles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import gzip
+import hashlib
+import html
+import logging
+import os
+import re
+import signal
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from refeed import __version__
+from refeed import metrics as _metrics
+from refeed.config import Config, Schedule, SourceConfig
+from refeed.models import FeedInfo
+from refeed.store import SourceState, Store
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+    "opml": "text/x-opml",
+}
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+INDEX_FILE = "index.opml"
+STALE_AFTER = 3  # schedule periods without a success before /healthz says 503
+MIN_MAX_AGE, MAX_MAX_AGE = 60, 3600
+GZIP_MIN_BYTES = 512
+_FEED_FILE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\.(atom|rss|json)$")
+_CRON_SAMPLES = 64  # fire times looked at to find a cron schedule's longest gap
+
+
+def schedule_period(schedule: Schedule, now: datetime | None = None) -> timedelta:
+    """How long a source may wait between two runs: its interval, or for a cron
+    expression the longest gap between consecutive fire times among the next few."""
+    if schedule.interval is not None:
+        return schedule.interval
+    from apscheduler.triggers.cron import CronTrigger
+
+    assert schedule.cron is not None
+    trigger = CronTrigger.from_crontab(schedule.cron, timezone="UTC")
+    previous: datetime | None = None
+    moment = now or datetime.now(UTC)
+    longest = timedelta(0)
+    for _ in range(_CRON_SAMPLES):
+        fire: datetime | None = trigger.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        if previous is not None:
+            longest = max(longest, fire - previous)
+        previous, moment = fire, fire + timedelta(microseconds=1)
+    return longest or timedelta(days=1)
+
+
+def max_age(period: timedelta) -> int:
+    """Cache lifetime for a feed refreshed every *period*: half of it, 60 s to 1 h."""
+    return int(min(max(period.total_seconds() / 2, MIN_MAX_AGE), MAX_MAX_AGE))
+
+
+# -- health -----------------------------------------------------------------------
+
+
+def health_problems(
+    config: Config,
+    states: dict[str, SourceState],
+    *,
+    now: datetime,
+    started: datetime,
+    periods: dict[str, timedelta],
+) -> list[str]:
+    """Why the service is unhealthy: one line per stale enabled source; [] when healthy."""
+    problems = []
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        state = states.get(source.name)
+        since = (state.last_success if state else None) or started
+        limit = STALE_AFTER * periods[source.name]
+        if now - since > limit:
+            last = (
+                state.last_success.isoformat(timespec="seconds")
+                if state and state.last_success
+                else "never"
+            )
+            error = f"; last error: {state.last_error}" if state and state.last_error else ""
+            problems.append(
+                f"{source.name}: stale, last success {last}, over {STALE_AFTER} schedule "
+                f"periods ({int(limit.total_seconds())} s) ago{error}"
+            )
+    return problems
+
+
+# -- feed files -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    key: tuple[int, int, int]  # inode, size, mtime_ns: a new file or new bytes
+    body: bytes
+    gzipped: bytes | None  # None when too small to be worth it
+    etag: str  # without quotes
+    last_modified: str
+    mtime: float
+
+
+class _Files:
+    """Feed files read once per change, with their gzip and validators."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._cache: dict[str, _File] = {}
+
+    def cached(self, name: str) -> _File | None:
+        """The kept copy of *name* if the file on disk is still that one (a stat, no read)."""
+        entry = self._cache.get(name)
+        if entry is None:
+            return None
+        try:
+            info = os.lstat(self.directory / name)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return entry if (info.st_ino, info.st_size, info.st_mtime_ns) == entry.key else None
+
+    def load(self, name: str) -> _File | None:
+        """Read *name* (not through a symlink), keep it with its gzip; None if not a file."""
+        path = self.directory / name
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            key = (info.st_ino, info.st_size, info.st_mtime_ns)
+            cached = self._cache.get(name)
+            if cached is not None and cached.key == key:
+                return cached
+            body = handle.read()
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        entry = _File(
+            key=key,
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=6, mtime=0)
+            if len(body) >= GZIP_MIN_BYTES
+            else None,
+            etag=digest,
+            last_modified=email.utils.formatdate(info.st_mtime, usegmt=True),
+            mtime=info.st_mtime,
+        )
+        self._cache[name] = entry
+        return entry
+
+
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            q = params.strip().lower().removeprefix("q=")
+            return not (params and q.replace(".", "").strip("0") == "")
+    return False
+
+
+def _not_modified(request: Request, entry: _File) -> bool:
+    """RFC 9110: If-None-Match wins; else If-Modified-Since against the mtime."""
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        if match.strip() == "*":
+            return True
+        tags = (t.strip().removeprefix("W/").strip('"') for t in match.split(","))
+        return any(tag.removesuffix("-gz") == entry.etag for tag in tags)
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            when = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int(entry.mtime) <= when.timestamp()
+    return False
+
+
+# -- the app ----------------------------------------------------------------------
+
+
+class _App:
+    def __init__(
+        self,
+        config: Config,
+        metrics: _metrics.Metrics,
+        scheduler_running: Callable[[], bool] | None,
+    ) -> None:
+        self.config = config
+        self.metrics = metrics
+        self.scheduler_running = scheduler_running
+        self.started = datetime.now(UTC)
+        self.files = _Files(config.output_dir)
+        self.periods = {s.name: schedule_period(config.schedule_of(s)) for s in config.sources}
+        enabled = [self.periods[s.name] for s in config.sources if s.enabled]
+        self.index_max_age = max_age(min(enabled, default=timedelta(hours=1)))
+
+    def _cache_control(self, name: str) -> str:
+        stem = name.rsplit(".", 1)[0]
+        period = self.periods.get(stem)
+        age = max_age(period) if period is not None else self.index_max_age
+        return f"public, max-age={age}"
+
+    async def feed(self, request: Request) -> Response:
+        name: str = request.path_params["name"]
+        if name != INDEX_FILE and not _FEED_FILE.match(name):
+            return _not_found()
+        # a changed file is read and compressed in a thread, not in the event loop
+        entry = self.files.cached(name) or await asyncio.to_thread(self.files.load, name)
+        if entry is None:
+            return _not_found()
+        use_gzip = entry.gzipped is not None and _accepts_gzip(request)
+        etag = f'"{entry.etag}-gz"' if use_gzip else f'"{entry.etag}"'
+        headers = {
+            "ETag": etag,
+            "Last-Modified": entry.last_modified,
+            "Cache-Control": self._cache_control(name),
+            "Vary": "Accept-Encoding",
+        }
+        if _not_modified(request, entry):
+            return Response(status_code=304, headers=headers)
+        media_type = MEDIA_TYPES[name.rsplit(".", 1)[1]] + "; charset=utf-8"
+        if use_gzip:
+            assert entry.gzipped is not None
+            headers["Content-Encoding"] = "gzip"
+            return Response(entry.gzipped, headers=headers, media_type=media_type)
+        return Response(entry.body, headers=headers, media_type=media_type)
+
+    def _states(self) -> tuple[dict[str, SourceState], dict[str, int]]:
+        with Store(self.config.database) as store:
+            states = {s.name: s for s in store.states()}
+            counts = {s.name: store.count(s.name) for s in self.config.sources}
+        return states, counts
+
+    async def healthz(self, request: Request) -> Response:
+        problems = []
+        if self.scheduler_running is not None and not self.scheduler_running():
+            problems.append("the scheduler is not running")
+        states, _ = await asyncio.to_thread(self._states)
+        problems += health_problems(
+            self.config, states, now=datetime.now(UTC), started=self.started, periods=self.periods
+        )
+        if problems:
+            return PlainTextResponse("unhealthy\n" + "\n".join(problems) + "\n", status_code=503)
+        return PlainTextResponse("ok\n", headers={"Cache-Control": "no-store"})
+
+    async def metrics_page(self, request: Request) -> Response:
+        states, counts = await asyncio.to_thread(self._states)
+        for source in self.config.sources:
+            state = states.get(source.name)
+            self.metrics.source_state(
+                source.name,
+                state.last_success if state else None,
+                min(counts.get(source.name, 0), self.config.max_items_of(source)),
+            )
+        return Response(
+            self.metrics.exposition(),
+            media_type=_metrics.CONTENT_TYPE.split(";")[0],
+            headers={"Content-Type": _metrics.CONTENT_TYPE, "Cache-Control": "no-store"},
+        )
+
+    async def index(self, request: Request) -> Response:
+        base = self.config.base_url or str(request.base_url)
+        page = await asyncio.to_thread(self._index_html, base)
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
+    def _index_html(self, base: str) -> str:
+        from refeed.cycle import feed_info
+
+        config = self.config
+        with Store(config.database) as store:
+            rows = []
+            for source in config.sources:
+                rows.append(
+                    (
+                        source,
+                        feed_info(config, source, store.channel(source.name)),
+                        store.state(source.name),
+                        min(store.count(source.name), config.max_items_of(source)),
+                    )
+                )
+        return render_index(config, rows, base)
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("not found\n", status_code=404)
+
+
+def _when(value: float | datetime | None) -> str:
+    if value is None:
+        return "never"
+    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, float) else value
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_index(
+    config: Config, rows: list[tuple[SourceConfig, FeedInfo, SourceState, int]], base: str
+) -> str:
+    """The HTML index: one card per feed with its links, and autodiscovery links.
+
+    *base* is the public URL of the feeds, for the address a reader is given."""
+    e = html.escape
+    heads, cards = [], []
+    for source, info, state, count in rows:
+        formats = config.formats_of(source)
+        files = [(fmt, f"{source.name}.{fmt}") for fmt in formats]
+        published = [(fmt, name) for fmt, name in files if (config.output_dir / name).is_file()]
+        for fmt, name in published:
+            heads.append(
+                f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" '
+                f'title="{e(info.title)} ({FORMAT_NAMES[fmt]})" href="{e(quote(name))}">'
+            )
+        updated = max(((config.output_dir / n).stat().st_mtime for _, n in published), default=None)
+        links = " ".join(
+            f'<a href="{e(quote(name))}" type="{MEDIA_TYPES[fmt]}">{FORMAT_NAMES[fmt]}</a>'
+            for fmt, name in published
+        )
+        error = (
+            f'<p class="error">Last error: {e(state.last_error)}</p>' if state.last_error else ""
+        )
+        disabled = " (disabled)" if not source.enabled else ""
+        address = (
+            f"<dt>Address</dt><dd><code>{e(base + quote(published[0][1]))}</code></dd>"
+            if published
+            else ""
+        )
+        cards.append(
+            f'<section class="feed" id="{e(source.name)}"><h2>{e(info.title)}{disabled}</h2>'
+            f'<p class="site"><a href="{e(info.link)}">{e(info.link)}</a></p>'
+            f"<dl>{address}<dt>Items</dt><dd>{count}</dd>"
+            f"<dt>Updated</dt><dd>{_when(updated)}</dd>"
+            f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd></dl>"
+            f"{error}"
+            f'<p class="subscribe">Subscribe: {links or "not published yet"}'
+            f' · <a href="{INDEX_FILE}" type="text/x-opml">OPML</a></p></section>'
+        )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>refeed feeds</title>
+{chr(10).join(heads)}
+<style>
+body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin: 0 0 .3rem; }}
+.feed {{ border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }}
+.site a {{ color: #666; font-size: .9rem; }}
+dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; }}
+dt {{ color: #666; }} dd {{ margin: 0; overflow-wrap: anywhere; }}
+.error {{ color: #a00; }}
+.subscribe a {{ display: inline-block; padding: .1rem .6rem; border-radius: 4px; background: #f1861d; color: #fff; text-decoration: none; }}
+footer {{ color: #888; font-size: .85rem; }}
+</style></head>
+<body><h1>refeed feeds</h1>
+<p>{len(rows)} feeds. Paste a feed's address into your feed reader, or import the
+<a href="{INDEX_FILE}">OPML list</a> of all of them.</p>
+{"".join(cards)}
+<footer>refeed {e(__version__)} · <a href="healthz">health</a> · <a href="metrics">metrics</a></footer>
+</body></html>
+"""
+
+
+def create_app(
+    config: Config,
+    *,
+    metrics: _metrics.Metrics | None = None,
+    scheduler_running: Callable[[], bool] | None = None,
+) -> Starlette:
+    """The ASGI app serving *config*'s feeds; *scheduler_running* is given by the daemon."""
+    app = _App(config, metrics or _metrics.default(), scheduler_running)
+    return Starlette(
+        routes=[
+            Route("/", app.index, methods=["GET", "HEAD"]),
+            Route("/healthz", app.healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", app.metrics_page, methods=["GET", "HEAD"]),
+            Route("/{name}", app.feed, methods=["GET", "HEAD"]),
+        ],
+        # feed files come gzipped from the cache; the middleware compresses the rest
+        middleware=[
+            Middleware(
+                GZipMiddleware,
+                minimum_size=GZIP_MIN_BYTES,
+                exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *MEDIA_TYPES.values()),
+            )
+        ],
+    )
+
+
+# -- running it -------------------------------------------------------------------
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8080`` for IPv6) to a host and a port."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: the caller decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def make_server(app: Starlette, host: str, port: int, *, access_log: bool = False) -> Server:
+    return Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=access_log,
+            lifespan="off",
+            server_header=False,
+            proxy_headers=True,
+            timeout_graceful_shutdown=10,
+        )
+    )
+
+
+async def serve(config: Config, host: str, port: int, *, access_log: bool = False) -> None:
+    """``refeed serve``: the app alone, until SIGTERM or SIGINT."""
+    server = make_server(create_app(config), host, port, access_log=access_log)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    log.info("serving %s on http://%s:%d/", config.output_dir, host, port)
+    await server.serve()

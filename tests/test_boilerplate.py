@@ -6,37 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from pages import STORY, URL, page, story_kept
 from refeed.article import Rules, process
 from refeed.clean import learnt
-
-URL = "https://paper.example/2026/11/quay.html"
-STORY = [
-    "The harbour authority confirmed on Tuesday that the northern quay will be rebuilt over "
-    "the next three years, at a cost that officials put at roughly forty million euros.",
-    "Engineers found that the timber piles under the quay had rotted far faster than expected, "
-    "and the structure has been closed to heavy vehicles since the spring floods.",
-    "Local fishermen, who land most of their catch at the quay, will move to a temporary "
-    "pontoon on the southern side while the work goes on, the authority said in a statement.",
-    "The first contracts will be signed in January, and the demolition of the old deck is "
-    "expected to begin before the end of February if the weather allows it.",
-]
-
-
-def page(middle: str = "", *, around: str = "", head: str = "", title: str = "Quay") -> bytes:
-    """A news page: the story's four paragraphs with ``middle`` inside the article."""
-    story = "".join(f"<p>{p}</p>" for p in STORY[:2]) + middle
-    story += "".join(f"<p>{p}</p>" for p in STORY[2:])
-    return (
-        f"<html><head><title>{title}</title>{head}</head><body>"
-        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
-        f'<div class="main"><article><h1>Quay to be rebuilt</h1>{story}</article>{around}</div>'
-        "<footer>(c) Paper</footer></body></html>"
-    ).encode()
-
-
-def story_kept(text: str) -> bool:
-    return all(p in text for p in STORY)
-
 
 # -- boilerplate lines inside the story: removed, by kind ---------------------------------
 

@@ -6,34 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pages import STORY as P
+from pages import URL, page
 from refeed.article import Rules, process, process_text
 from refeed.sanitize import sanitize
-
-URL = "https://paper.example/2026/11/story.html"
-P = [
-    "The harbour authority confirmed on Tuesday that the northern quay will be rebuilt over "
-    "the next three years, at a cost that officials put at roughly forty million euros.",
-    "Engineers found that the timber piles under the quay had rotted far faster than expected, "
-    "and the structure has been closed to heavy vehicles since the spring floods.",
-    "Local fishermen, who land most of their catch at the quay, will move to a temporary "
-    "pontoon on the southern side while the work goes on, the authority said in a statement.",
-    "The first contracts will be signed in January, and the demolition of the old deck is "
-    "expected to begin before the end of February if the weather allows it.",
-]
-
-
-def page(*blocks: str) -> bytes:
-    story = (
-        "".join(f"<p>{p}</p>" for p in P[:2])
-        + "".join(blocks)
-        + "".join(f"<p>{p}</p>" for p in P[2:])
-    )
-    return (
-        "<html><head><title>Quay</title></head><body>"
-        '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
-        f'<div class="main"><article><h1>Quay to be rebuilt</h1>{story}</article></div>'
-        "<footer>(c) Paper</footer></body></html>"
-    ).encode()
 
 
 def links(*titles: str, tag: str = "li") -> str:

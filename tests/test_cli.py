@@ -143,12 +143,19 @@ def test_demo_runs_offline_and_writes_feeds(tmp_path: Path) -> None:
     assert f"output:   {tmp_path / 'feeds'}" in check.stdout.decode()
 
 
-def test_json_logs_have_one_line_per_source_with_its_figures(site: Site, tmp_path: Path) -> None:
-    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
-    site.add("news/a.html", page)
-    feed = site.add(
+NIGHT_TRAIN = ROOT / "examples" / "site" / "news" / "night-train.html"
+
+
+def _night_train_feed(site: Site) -> str:
+    """A one-item feed on ``site`` whose article is the demo's night-train page."""
+    site.add("news/a.html", NIGHT_TRAIN.read_bytes())
+    return site.add(
         "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
     )
+
+
+def test_json_logs_have_one_line_per_source_with_its_figures(site: Site, tmp_path: Path) -> None:
+    feed = _night_train_feed(site)
     (tmp_path / "config.yaml").write_text(
         f"allow_private_networks: true\nsources:\n  - name: news\n    feed: {feed}\n"
         "  - name: dead\n    feed: http://127.0.0.1:9/rss.xml\n",
@@ -160,7 +167,11 @@ def test_json_logs_have_one_line_per_source_with_its_figures(site: Site, tmp_pat
     by_source = {line["source"]: line for line in lines if "source" in line}
     news, dead = by_source["news"], by_source["dead"]
     assert news["level"] == "info" and news["new"] == 1 and news["kept"] == 0
-    assert news["bytes"] > len(page) and news["seconds"] >= 0 and news["error"] is None
+    assert (
+        news["bytes"] > len(NIGHT_TRAIN.read_bytes())
+        and news["seconds"] >= 0
+        and news["error"] is None
+    )
     assert dead["level"] == "error" and "127.0.0.1:9" in dead["error"]
     quiet = refeed("-q", "run", "-c", str(tmp_path / "config.yaml"))
     assert b"news:" not in quiet.stderr and b"dead" in quiet.stderr
@@ -175,11 +186,7 @@ def _free_port() -> int:
 def test_daemon_serve_runs_cycles_and_serves_them_in_one_process(
     site: Site, tmp_path: Path
 ) -> None:
-    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
-    site.add("news/a.html", page)
-    feed = site.add(
-        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
-    )
+    feed = _night_train_feed(site)
     (tmp_path / "config.yaml").write_text(
         f"allow_private_networks: true\nschedule: 1h\nsources:\n  - name: news\n    feed: {feed}\n",
         encoding="utf-8",
@@ -223,11 +230,7 @@ def test_serve_rejects_a_bad_listen_address(tmp_path: Path) -> None:
 
 
 def test_daemon_runs_sources_and_stops_cleanly_on_sigterm(site: Site, tmp_path: Path) -> None:
-    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
-    site.add("news/a.html", page)
-    feed = site.add(
-        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
-    )
+    feed = _night_train_feed(site)
     (tmp_path / "config.yaml").write_text(
         f"allow_private_networks: true\nschedule: 1h\nsources:\n  - name: news\n    feed: {feed}\n",
         encoding="utf-8",
@@ -282,11 +285,7 @@ def test_demo_serve_serves_the_demo_feeds_until_sigterm(tmp_path: Path) -> None:
 
 
 def test_run_shows_a_progress_bar_only_on_a_terminal(site: Site, tmp_path: Path) -> None:
-    page = (ROOT / "examples" / "site" / "news" / "night-train.html").read_bytes()
-    site.add("news/a.html", page)
-    feed = site.add(
-        "rss.xml", rss(site, [("news/a.html", "Night train")]), content_type="application/rss+xml"
-    )
+    feed = _night_train_feed(site)
     (tmp_path / "config.yaml").write_text(
         f"allow_private_networks: true\nsources:\n  - name: one\n    feed: {feed}\n"
         f"  - name: two\n    feed: {feed}\n",

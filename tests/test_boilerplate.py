@@ -64,6 +64,12 @@ LINES = {
     ),
     "more-link": ('<p><a href="/news">[more]</a></p>', "[more]", "navigation"),
     "back-link": ('<p><a href="/">zurück</a></p>', "zurück", "navigation"),
+    "alt-text-again": (
+        '<div><img src="/chart.png" alt="Chart of rotten piles by year"><p>Chart of rotten '
+        "piles by year</p></div>",
+        "Chart of rotten",
+        "caption",
+    ),
     "inline-more-link": (
         '<p>The council agreed. <strong>[<a href="/2026/11/council.html">czytaj więcej</a>]'
         "</strong></p>",
@@ -83,6 +89,9 @@ def test_boilerplate_lines_are_removed_by_their_rule(case: str) -> None:
 
 
 KEEP_LINES = {
+    "label-with-its-list": "<p><strong>What changes:</strong></p><ul><li>The quay closes to "
+    "lorries.</li><li>Boats use the southern pontoon.</li></ul>",
+    "smiley-next-to-text": '<p>Thanks for reading <img src="/smile.gif" alt="=)"></p><p>=)</p>',
     "sentence-starting-with-by": "<p>By the end of the year, the authority hopes to have "
     "chosen a builder.</p>",
     "heading-starting-with-by": "<h2>By the numbers</h2>",
@@ -200,6 +209,31 @@ def test_chrome_is_removed_by_its_name(around: str, needle: str, kind: str) -> N
     assert story_kept(article.text)
     assert needle not in article.text
     assert any(r.kind == kind for r in article.removals), article.removals
+
+
+def test_a_label_with_nothing_under_it_goes() -> None:
+    body = page().replace(b"</article>", b"<p><strong>More information:</strong></p></article>")
+    article = process(body, url=URL)
+    assert "More information" not in article.text and story_kept(article.text)
+
+
+def test_screen_reader_text_goes() -> None:
+    hidden = '<span class="sr-only">Start of the video player</span>'
+    article = process(page(f"<p>{hidden}</p>"), url=URL)
+    assert "video player" not in article.text and story_kept(article.text)
+
+
+def test_a_card_for_another_story_goes_but_a_permalink_title_stays() -> None:
+    card = (
+        '<div class="box"><h3><a href="/2026/11/mayor-opens-new-cycle-bridge.html">Mayor '
+        "opens new cycle bridge</a></h3><p>The bridge links the old town with the station.</p>"
+        "</div>"
+    )
+    article = process(page(around=card), url=URL)
+    assert "Mayor opens" not in article.text and story_kept(article.text)
+    own = card.replace("/2026/11/mayor-opens-new-cycle-bridge.html", URL)
+    removals = process(page(own), url=URL).removals
+    assert not any("Mayor opens" in r.text for r in removals)
 
 
 def test_a_story_container_named_comment_survives() -> None:

@@ -164,6 +164,23 @@ _PREFIX = re.compile(
 _RANK = {kind: rank for rank, kind in enumerate(_NAMED)}
 
 
+# whole class names that hide an element from sight (screen-reader text, JS-revealed boxes)
+_HIDDEN_CLASSES = frozenset(
+    (
+        "hidden", "hide", "is-hidden", "u-hidden", "d-none", "sr-only", "visually-hidden",
+        "visuallyhidden", "screen-reader-text", "screenreader-only", "hidecompletely",
+        "offscreen", "element-invisible", "a11y-hidden",
+    )
+)  # fmt: skip
+
+
+def _hidden(el: HtmlElement) -> bool:
+    if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+        return True
+    classes = el.get("class")
+    return bool(classes) and not _HIDDEN_CLASSES.isdisjoint(classes.lower().split())
+
+
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
     """(kind, the word that gave it away) when the element's name says chrome."""
     words = name_words(el)
@@ -192,9 +209,9 @@ def remove_chrome(body: HtmlElement, trace: Trace) -> None:
     for el in list(body.iter()):
         if not isinstance(el, HtmlElement) or el.getparent() is None:
             continue
-        if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+        if _hidden(el):
             if len(text_of(el)) < limit and not has_story(el):
-                trace.drop(el, "hidden", "hidden element (hidden attribute or display:none)")
+                trace.drop(el, "hidden", "hidden element (hidden attribute, display:none or class)")
             continue
         found = chrome_kind(el)
         if found is None:

@@ -21,6 +21,7 @@ from refeed.dom import name_words, text_of
 MAX_CAPTION_CHARS = 250
 MAX_LINE_CHARS = 300
 MAX_BYLINE_CHARS = 80
+_MIN_ALT_KEY = 8
 _CAPTION_WORDS = frozenset(
     ("caption", "captions", "figcaption", "credit", "credits", "imgcaption", "wpcaptiontext",
      "photocredit", "imagecredit", "copyright", "legend", "legende", "bildunterschrift")
@@ -70,6 +71,9 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
             if test(el, text):
                 trace.drop(el, kind, rule, text)
                 break
+        else:
+            if _orphan_label(el, text):
+                trace.drop(el, "navigation", "a label with nothing under it", text)
 
 
 def _remove_more_links(content: HtmlElement, trace: Trace) -> None:
@@ -91,6 +95,19 @@ def _remove_more_links(content: HtmlElement, trace: Trace) -> None:
             wrapper = parent
 
 
+def _orphan_label(el: HtmlElement, text: str) -> bool:
+    """ "More information:" followed by nothing, or straight by another such label."""
+    if len(text) > 40 or not text.endswith(":"):
+        return False
+    following = el.getnext()
+    while following is not None and not text_of(following):
+        following = following.getnext()
+    if following is None:
+        return True
+    next_text = text_of(following)
+    return len(next_text) <= 40 and next_text.endswith(":")
+
+
 def _opens(content: HtmlElement, el: HtmlElement) -> bool:
     """Nothing with text comes before ``el`` in the story."""
     for other in content.iter():
@@ -105,6 +122,21 @@ def _is_ad(el: HtmlElement, text: str) -> bool:
     return bool(phrases.AD_LABEL.match(text)) or (
         len(text) <= 200 and bool(phrases.AD_DISCLOSURE.match(text))
     )
+
+
+def _is_alt_text(el: HtmlElement, text: str) -> bool:
+    """A line repeating the picture next to it (its alt or title): a caption."""
+    key = text_key(text)
+    if len(key) < _MIN_ALT_KEY:
+        return False  # "=)" next to a smiley says nothing
+    neighbours = (el.getprevious(), el.getparent())
+    for neighbour in neighbours:
+        if neighbour is None:
+            continue
+        for img in neighbour.iter("img"):
+            if key in (text_key(img.get("alt") or ""), text_key(img.get("title") or "")):
+                return True
+    return False
 
 
 def _is_credit(el: HtmlElement, text: str) -> bool:
@@ -136,6 +168,7 @@ def _is_call_to_action(el: HtmlElement, text: str) -> bool:
 _LINE_RULES: tuple[tuple[str, str, Callable[[HtmlElement, str], bool]], ...] = (
     ("ad", "advertising or loading label", _is_ad),
     ("caption", "photo credit", _is_credit),
+    ("caption", "the picture's own alt text again", _is_alt_text),
     ("byline", "byline or agency signature (kept as the item's author)", _is_byline),
     ("byline", "date or category line (kept as the item's date)", _is_date_line),
     ("cta", "call to follow, subscribe, share, download or donate", _is_call_to_action),

@@ -76,6 +76,7 @@ _TEASER_PHRASES = (
     r"nos articles",
     r"(dans|à) la même rubrique",
     r"vous aimerez aussi",
+    r"(pour )?aller plus loin",
     # es, pt
     r"lea (también|más)",
     r"leer también",
@@ -224,7 +225,8 @@ CALL_TO_ACTION = re.compile(
     r"|\b(already a (subscriber|member)|log ?in (for|to (continue|read))|subscribers? only|"
     r"become a (member|subscriber)|hazte (miembro|socio)|support (our|independent) journalism|"
     r"(please )?donate|we need your help|unterstützen sie (uns|unseren journalismus)|"
-    r"soutenez|apoya (nuestro|el) periodismo)\b"
+    r"soutenez|apoya (nuestro|el) periodismo|pour citer cet article|how to cite( this)?|"
+    r"cite this (article|page)|zitiervorschlag|cómo citar)\b"
     r"|\b(share (this|on)|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}"
     + _SOCIAL
     # "found a typo? select it and press Ctrl+Enter"

@@ -9,7 +9,7 @@ few of them are links, or they point to other sites.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -44,8 +44,24 @@ def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
         label = INLINE_LABEL.match(text)
         if label and len(text) <= MAX_INLINE_CHARS and _inline_teaser(p, text, label.end()):
             trace.drop(p, "teaser", f"inline {label.group(1)!r} line", text)
-        elif p.tag == "p" and _linked_headline(p, text, site):
+        elif p.tag == "p" and _linked_headline(p, text, site, url):
             trace.drop(p, "teaser", "a paragraph that is only a link to another story", text)
+        elif p.tag in _CARD_HEADINGS and _linked_headline(p, text, site, url):
+            card = p.getparent()
+            if card is not None and card is not root and _card(card, p):
+                trace.drop(card, "teaser", "a card: another story's linked headline and summary")
+
+
+_CARD_HEADINGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+_MAX_CARD_SUMMARY = 400
+
+
+def _card(box: HtmlElement, heading: HtmlElement) -> bool:
+    """A small box: the linked headline, at most a short summary, pictures and a date."""
+    rest = [c for c in box if isinstance(c, HtmlElement) and c is not heading and text_of(c)]
+    if len(rest) > 2:
+        return False
+    return sum(len(text_of(c)) for c in rest) <= _MAX_CARD_SUMMARY
 
 
 def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
@@ -93,8 +109,13 @@ def _empty(el: HtmlElement) -> bool:
     return not text_of(el) and el.find(".//img") is None
 
 
-def _linked_headline(el: HtmlElement, text: str, site: str) -> bool:
-    """A paragraph that is nothing but one link to another story of the same site."""
+def _address(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.netloc.lower().removeprefix('www.')}{parts.path.rstrip('/')}"
+
+
+def _linked_headline(el: HtmlElement, text: str, site: str, page_url: str) -> bool:
+    """A block that is nothing but one link to another story of the same site."""
     if len(text) > MAX_HEADLINE_CHARS or text.endswith(".") or link_text_ratio(el, text) < 0.9:
         return False
     links = [a for a in el.iter("a") if a.get("href")]
@@ -102,8 +123,10 @@ def _linked_headline(el: HtmlElement, text: str, site: str) -> bool:
         return False
     href = links[0].get("href", "")
     path = urlsplit(href).path
+    page = _address(page_url)
     return (
         site_of(href) in ("", site)
+        and _address(urljoin(page_url, href)) != page  # a permalink to itself is its title
         and _ARTICLE_PATH.search(path) is not None
         and _FILE.search(path) is None
     )

@@ -223,6 +223,16 @@ def test_screen_reader_text_goes() -> None:
     assert "video player" not in article.text and story_kept(article.text)
 
 
+def test_the_hidden_rest_of_a_list_a_script_reveals_is_kept() -> None:
+    shown, hidden = '<div class="slide">', '<div class="slide hidden" style="display:none">'
+    items = "".join(
+        f"{hidden if i else shown}<h3>{i + 1}. Step {i + 1}</h3><p>{p}</p></div>"
+        for i, p in enumerate(STORY)
+    )
+    body = f"<html><body><article><h1>Four steps</h1>{items}</article></body></html>"
+    assert story_kept(process(body.encode(), url=URL).text)
+
+
 def test_a_card_for_another_story_goes_but_a_permalink_title_stays() -> None:
     card = (
         '<div class="box"><h3><a href="/2026/11/mayor-opens-new-cycle-bridge.html">Mayor '

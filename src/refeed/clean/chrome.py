@@ -174,11 +174,43 @@ _HIDDEN_CLASSES = frozenset(
 )  # fmt: skip
 
 
+_HIDDEN_WORDS = frozenset(word for name in _HIDDEN_CLASSES for word in (name, *name.split("-"))) | {
+    "hiddenxs",
+    "hiddensm",
+    "xs",
+    "sm",
+}
+
+
 def _hidden(el: HtmlElement) -> bool:
     if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
     classes = el.get("class")
     return bool(classes) and not _HIDDEN_CLASSES.isdisjoint(classes.lower().split())
+
+
+def _more_of_a_list(el: HtmlElement) -> bool:
+    """A hidden box built like a visible sibling: the rest of a list a script reveals
+    ("show more", a slideshow's next items), not something meant to stay unseen."""
+    words = name_words(el) - _HIDDEN_WORDS
+    if not words:
+        return False
+    parent = el.getparent()
+    return parent is not None and any(
+        sibling is not el
+        and sibling.tag == el.tag
+        and not _hidden(sibling)
+        and words & name_words(sibling)
+        and text_of(sibling)
+        for sibling in parent
+    )
+
+
+def _reveal(el: HtmlElement) -> None:
+    for attribute in ("hidden", "style"):
+        el.attrib.pop(attribute, None)
+    classes = [c for c in (el.get("class") or "").split() if c.lower() not in _HIDDEN_CLASSES]
+    el.set("class", " ".join(classes))
 
 
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
@@ -210,7 +242,9 @@ def remove_chrome(body: HtmlElement, trace: Trace) -> None:
         if not isinstance(el, HtmlElement) or el.getparent() is None:
             continue
         if _hidden(el):
-            if len(text_of(el)) < limit and not has_story(el):
+            if _more_of_a_list(el):
+                _reveal(el)  # readability would drop it as hidden
+            elif len(text_of(el)) < limit and not has_story(el):
                 trace.drop(el, "hidden", "hidden element (hidden attribute, display:none or class)")
             continue
         found = chrome_kind(el)

@@ -13,7 +13,9 @@ from refeed.errors import FetchError, TooLargeError
 from refeed.fetch import Fetcher, FetchSettings
 from refeed.models import Response
 
-FAST = FetchSettings(backoff=0.01, deadline=2.0, read_timeout=1.0, connect_timeout=1.0)
+FAST = FetchSettings(
+    backoff=0.01, deadline=2.0, read_timeout=1.0, connect_timeout=1.0, allow_private_networks=True
+)
 RUSSIAN = (
     "Правительство утвердило программу развития региональных аэропортов до 2030 года. "
     "По словам министра транспорта, в ближайшие пять лет будут реконструированы взлётно-"
@@ -113,7 +115,9 @@ def test_legacy_cyrillic_pages_decode_over_http(site: Site, codec: str, where: s
 def test_user_agent_and_per_host_limit(site: Site) -> None:
     for i in range(6):
         site.add(f"p{i}.html", "<p>x</p>", delay=0.2)
-    settings = FetchSettings(user_agent="refeed-test/1", max_per_host=2, backoff=0.01)
+    settings = FetchSettings(
+        user_agent="refeed-test/1", max_per_host=2, backoff=0.01, allow_private_networks=True
+    )
 
     async def run() -> float:
         async with Fetcher(settings) as fetcher:

@@ -169,6 +169,7 @@ class Config(_Model):
     max_items: int = Field(default=defaults.MAX_ITEMS, ge=1, le=10_000)
     formats: tuple[Format, ...] = ("atom", "rss", "json")
     allow_private_networks: bool = False
+    allow_hosts: tuple[str, ...] = ()  # host names or networks reachable even if private
     timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
     max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)

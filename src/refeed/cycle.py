@@ -23,7 +23,7 @@ from refeed.article import Rules, html_to_text, process, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
 from refeed.errors import FetchError, RefeedError, SourceError
-from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings
+from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings, private_networks
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish, publish_index
 from refeed.sources import parse_feed, parse_listing
@@ -55,6 +55,8 @@ def fetch_settings(config: Config) -> FetchSettings:
         deadline=config.timeout,
         max_connections=config.max_connections,
         max_per_host=config.max_per_host,
+        allow_private_networks=config.allow_private_networks,
+        allow_hosts=config.allow_hosts,
     )
 
 
@@ -119,7 +121,8 @@ async def run_source(
     result = SourceResult(source.name)
     _running.set(result)
     try:
-        await _run_source(config, source, fetcher, store, result)
+        with private_networks(config.private_ok(source)):
+            await _run_source(config, source, fetcher, store, result)
     except SourceError as exc:
         result.error = str(_named(exc, source.name))
     except RefeedError as exc:

@@ -20,6 +20,7 @@ RETRY_BACKOFF = 1.0  # seconds before the retry (Retry-After wins when given, up
 RETRY_AFTER_MAX = 30.0
 MAX_CONNECTIONS = 16  # at once, all hosts together
 MAX_PER_HOST = 2  # at once, to one host
+KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept for reuse
 MAX_PAGE_BYTES = 10 * 1024 * 1024  # decoded bytes of an article or listing page
 MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
 

@@ -6,7 +6,8 @@ Every error refeed raises on purpose derives from :class:`RefeedError`::
     ├── ConfigError          the config file is missing, unreadable or invalid (exit 2)
     ├── SourceError          one source failed; carries the source name and URL
     │   ├── FetchError       the network or the server failed us
-    │   │   └── TooLargeError    the body went past the size cap
+    │   │   ├── TooLargeError    the body went past the size cap
+    │   │   └── BlockedError     the destination is not allowed (SSRF guard, scheme)
     │   └── ParseError       the bytes are not a feed / page we can read
     └── PublishError         a feed file could not be written
 
@@ -58,6 +59,11 @@ class FetchError(SourceError):
 
 class TooLargeError(FetchError):
     """The response body is larger than the configured cap."""
+
+
+class BlockedError(FetchError):
+    """The destination is refused: a non-public address not allowed by the config, or a
+    scheme other than http and https. Never retried."""
 
 
 class ParseError(SourceError):

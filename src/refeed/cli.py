@@ -255,17 +255,24 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from refeed.scheduler import next_run
     from refeed.store import Store
 
     config = load_config(args.config)
+    now = datetime.now(UTC)
 
     def when(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
-    rows = [("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "LAST ERROR")]
+    rows = [("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "NEXT RUN", "LAST ERROR")]
     with Store(config.database) as store:
         for source in config.sources:
             state = store.state(source.name)
+            upcoming = when(next_run(config, state, now)) if source.enabled else "disabled"
+            if source.enabled and state.backing_off(now):
+                upcoming += " (backoff)"
             rows.append(
                 (
                     source.name,
@@ -273,6 +280,7 @@ def _status(args: argparse.Namespace) -> int:
                     when(state.last_success),
                     str(store.count(source.name)),
                     str(state.failures),
+                    upcoming,
                     (state.last_error or "-")[:80],
                 )
             )

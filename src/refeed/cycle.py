@@ -43,6 +43,8 @@ class SourceResult:
     written: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     bytes: int = 0  # body bytes fetched for this source (feed and pages)
+    skipped: bool = False  # backing off after failures: not tried this time
+    retry_after: float | None = None  # the source's server asked to wait this long
 
     @property
     def ok(self) -> bool:
@@ -95,7 +97,10 @@ async def run_cycle(
     store = Store(config.database)
 
     async def one(source: SourceConfig) -> SourceResult:
-        result = await run_source(config, source, fetcher, store)
+        if _backing_off(store, source.name):
+            result = SourceResult(source.name, skipped=True)
+        else:
+            result = await run_source(config, source, fetcher, store)
         if on_done is not None:
             on_done(result)
         return result
@@ -125,12 +130,16 @@ async def run_source(
             await _run_source(config, source, fetcher, store, result)
     except SourceError as exc:
         result.error = str(_named(exc, source.name))
+        if isinstance(exc, FetchError) and exc.url == source.url:
+            result.retry_after = exc.retry_after
     except RefeedError as exc:
         result.error = f"{source.name}: {exc}"
     except Exception as exc:  # a bug must not stop the other sources; it is logged in full
         log.exception("%s: unexpected error", source.name)
         result.error = f"{source.name}: internal error: {type(exc).__name__}: {exc}"
-    store.record_run(source.name, at=datetime.now(UTC), error=result.error)
+    state = store.record_run(
+        source.name, at=datetime.now(UTC), error=result.error, retry_after=result.retry_after
+    )
     result.seconds = time.monotonic() - started
     _metrics.active().source_done(
         source.name, ok=result.ok, published=(result.new + result.updated) if result.written else 0
@@ -142,6 +151,11 @@ async def run_source(
     }  # fmt: skip
     if result.error:
         log.error("%s", result.error, extra={"fields": fields})
+        if state.next_attempt is not None:
+            log.warning(
+                "%s: %d failures in a row; next attempt at %s",
+                source.name, state.failures, state.next_attempt.isoformat(timespec="seconds"),
+            )  # fmt: skip
     else:
         log.info(
             "%s: %d new, %d updated, %d kept, %d pages failed, %d bytes, %.1f s",
@@ -176,6 +190,18 @@ async def _fetch(
     if result is not None:
         result.bytes += len(response.body)
     return response
+
+
+def _backing_off(store: Store, name: str) -> bool:
+    state = store.state(name)
+    if not state.backing_off(datetime.now(UTC)):
+        return False
+    assert state.next_attempt is not None
+    log.info(
+        "%s: skipped, backing off after %d failures until %s (last error: %s)",
+        name, state.failures, state.next_attempt.isoformat(timespec="seconds"), state.last_error,
+    )  # fmt: skip
+    return True
 
 
 def _named(exc: SourceError, name: str) -> SourceError:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -21,6 +22,9 @@ from refeed.config import Config
 from refeed.cycle import fetch_settings, run_cycle
 from refeed.fetch import Fetcher
 
+if TYPE_CHECKING:
+    from refeed.store import SourceState
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +34,17 @@ def trigger_for(config: Config, name: str) -> CronTrigger | IntervalTrigger:
         return CronTrigger.from_crontab(schedule.cron, timezone="UTC")
     assert schedule.interval is not None
     return IntervalTrigger(seconds=int(schedule.interval.total_seconds()), timezone="UTC")
+
+
+def next_run(config: Config, state: SourceState, now: datetime) -> datetime:
+    """When the source runs next: its next scheduled time, but not before its backoff ends."""
+    earliest = max(now, state.next_attempt) if state.next_attempt else now
+    schedule = config.schedule_of(config.source(state.name))
+    if schedule.interval is not None:
+        due = state.last_run + schedule.interval if state.last_run else now
+        return max(due, earliest)
+    fire: datetime | None = trigger_for(config, state.name).get_next_fire_time(None, earliest)
+    return fire or earliest
 
 
 async def serve_forever(

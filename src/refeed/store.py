@@ -11,11 +11,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from refeed import defaults
 from refeed.models import Item, Listing, Validators
 
 MIGRATIONS: list[str] = [
@@ -69,6 +70,10 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX blocks_by_url ON blocks (source, url);
     """,
+    # 4: a failing source backs off: no attempt before next_attempt (NULL: on schedule)
+    """
+    ALTER TABLE sources ADD COLUMN next_attempt TEXT;
+    """,
 ]
 
 _ORDER = "ORDER BY coalesce(published, first_seen) DESC, first_seen DESC, url"
@@ -87,6 +92,26 @@ class SourceState:
     last_success: datetime | None = None
     last_error: str | None = None
     failures: int = 0  # consecutive failed runs; 0 after a success
+    next_attempt: datetime | None = None  # backing off until then; None: on schedule
+
+    def backing_off(self, now: datetime) -> bool:
+        return self.next_attempt is not None and now < self.next_attempt
+
+
+def backoff_delay(failures: int, retry_after: float | None = None) -> timedelta | None:
+    """How long a source waits after its ``failures``-th failure in a row.
+
+    One failure is retried on schedule (None), unless the server sent Retry-After.
+    From the second one the wait is :data:`defaults.BACKOFF_BASE`, doubling with
+    each further failure; never less than Retry-After, never more than
+    :data:`defaults.BACKOFF_MAX`.
+    """
+    if failures < 2 and not retry_after:
+        return None
+    exponent = min(max(failures - 2, 0), 32)
+    seconds = defaults.BACKOFF_BASE * 2**exponent if failures >= 2 else 0.0
+    seconds = max(seconds, retry_after or 0.0)
+    return timedelta(seconds=min(seconds, defaults.BACKOFF_MAX))
 
 
 def _dump(value: datetime | None) -> str | None:
@@ -274,25 +299,38 @@ class Store:
 
     # -- run state ----------------------------------------------------------
 
-    def record_run(self, source: str, *, at: datetime, error: str | None = None) -> None:
+    def record_run(
+        self,
+        source: str,
+        *,
+        at: datetime,
+        error: str | None = None,
+        retry_after: float | None = None,
+    ) -> SourceState:
+        """Record one run; a failure sets the next attempt by :func:`backoff_delay`."""
         when = _dump(at)
         with self._db:
             if error is None:
                 self._db.execute(
-                    "INSERT INTO sources (name, last_run, last_success, last_error, failures)"
-                    " VALUES (?, ?, ?, NULL, 0) ON CONFLICT (name) DO UPDATE SET"
-                    " last_run = excluded.last_run, last_success = excluded.last_success,"
-                    " last_error = NULL, failures = 0",
+                    "INSERT INTO sources (name, last_run, last_success, last_error, failures,"
+                    " next_attempt) VALUES (?, ?, ?, NULL, 0, NULL) ON CONFLICT (name) DO UPDATE"
+                    " SET last_run = excluded.last_run, last_success = excluded.last_success,"
+                    " last_error = NULL, failures = 0, next_attempt = NULL",
                     (source, when, when),
                 )
             else:
+                row = self._one("SELECT failures FROM sources WHERE name = ?", (source,))
+                failures = (int(row["failures"]) if row is not None else 0) + 1
+                delay = backoff_delay(failures, retry_after)
+                next_attempt = None if delay is None else _dump(at + delay)
                 self._db.execute(
-                    "INSERT INTO sources (name, last_run, last_error, failures)"
-                    " VALUES (?, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET"
+                    "INSERT INTO sources (name, last_run, last_error, failures, next_attempt)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
                     " last_run = excluded.last_run, last_error = excluded.last_error,"
-                    " failures = sources.failures + 1",
-                    (source, when, error),
+                    " failures = excluded.failures, next_attempt = excluded.next_attempt",
+                    (source, when, error, failures, next_attempt),
                 )
+        return self.state(source)
 
     @staticmethod
     def _state(row: sqlite3.Row) -> SourceState:
@@ -302,6 +340,7 @@ class Store:
             last_success=_load(row["last_success"]),
             last_error=row["last_error"],
             failures=row["failures"],
+            next_attempt=_load(row["next_attempt"]),
         )
 
     def state(self, source: str) -> SourceState:

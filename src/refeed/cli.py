@@ -13,11 +13,12 @@ from pathlib import Path
 
 from refeed import __version__, defaults
 from refeed.config import Config, load_config
-from refeed.errors import ConfigError, RefeedError
+from refeed.errors import ConfigError, LockedError, RefeedError
 from refeed.logs import setup_logging
 from refeed.models import Article
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run or the daemon holds the lock; try again later
 DEFAULT_LISTEN = defaults.LISTEN
 log = logging.getLogger("refeed")
 
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     with_config(run)
     run.add_argument(
         "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for another run or the daemon to finish (default: 60)",
     )
 
     daemon = sub.add_parser("daemon", help="run every source on its schedule until stopped")
@@ -125,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"refeed: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except LockedError as exc:
+        print(f"refeed: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except RefeedError as exc:
         print(f"refeed: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -146,7 +157,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.source:
         for name in args.source:
             config.source(name)
-    return _cycle(config, args.source)
+    from refeed.runlock import run_lock
+
+    wait = defaults.LOCK_WAIT if args.wait is None else args.wait
+    with run_lock(config.database, what="run", wait=wait):
+        return _cycle(config, args.source)
 
 
 def _cycle(config: Config, names: list[str] | None) -> int:
@@ -171,11 +186,13 @@ def _cycle(config: Config, names: list[str] | None) -> int:
 
 
 def _daemon(args: argparse.Namespace) -> int:
+    from refeed.runlock import run_lock
     from refeed.scheduler import serve_forever
 
     config = load_config(args.config)
     listen = _listen(args.serve) if args.serve else None
-    asyncio.run(serve_forever(config, listen=listen))
+    with run_lock(config.database, what="daemon", wait=defaults.LOCK_WAIT):
+        asyncio.run(serve_forever(config, listen=listen))
     return EXIT_OK
 
 

@@ -28,6 +28,7 @@ MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
 LISTEN = "127.0.0.1:8080"  # refeed serve's address
 
 # scheduler
+LOCK_WAIT = 60.0  # seconds `refeed run` (and a starting daemon) waits for another one's lock
 BACKOFF_BASE = 300.0  # seconds a source waits after a 2nd failure in a row; doubles after each more
 BACKOFF_MAX = 24 * 3600.0  # a failing source is tried at least once a day
 JITTER = 30  # seconds of random delay added to each scheduled run

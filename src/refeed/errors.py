@@ -9,7 +9,8 @@ Every error refeed raises on purpose derives from :class:`RefeedError`::
     │   │   ├── TooLargeError    the body went past the size cap
     │   │   └── BlockedError     the destination is not allowed (SSRF guard, scheme)
     │   └── ParseError       the bytes are not a feed / page we can read
-    └── PublishError         a feed file could not be written
+    ├── PublishError         a feed file could not be written
+    └── LockedError          another refeed run or daemon holds the database
 
 Low-level exceptions are wrapped with ``raise ... from exc`` so that the one-line
 message says which source and why, and the traceback keeps the cause.
@@ -72,3 +73,7 @@ class ParseError(SourceError):
 
 class PublishError(RefeedError):
     """A feed file could not be written; the previous file is left in place."""
+
+
+class LockedError(RefeedError):
+    """Another ``refeed run`` or ``refeed daemon`` holds the run lock of the database."""

@@ -1,0 +1,69 @@
+"""One writer at a time: an fcntl lock file beside the database.
+
+``refeed run`` holds it for its cycle and ``refeed daemon`` for its whole life,
+so two runs, or a run during a daemon, never interleave their writes. The second
+comer waits up to ``wait`` seconds for the lock, then gives up with
+:class:`LockedError`, which names the holder (its pid and command) and the lock
+file. The lock is released by the kernel when its holder exits, however it
+exits (SIGKILL included), so a stale lock file is harmless and is never removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from refeed.errors import LockedError
+
+POLL = 0.05  # seconds between two tries while waiting
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+@contextlib.contextmanager
+def run_lock(database: Path, *, what: str, wait: float = 0.0) -> Iterator[Path]:
+    """Hold the database's lock within the block; wait up to ``wait`` s to get it."""
+    path = lock_path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _holder(path)
+                    raise LockedError(
+                        f"another refeed {holder} is using {database} (lock file {path});"
+                        f" waited {wait:g} s. Nothing was done: try again when it has finished,"
+                        " or stop the daemon"
+                    ) from None
+                time.sleep(POLL)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {what}\n".encode())
+        try:
+            yield path
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _holder(path: Path) -> str:
+    try:
+        pid, _, what = path.read_text("utf-8").strip().partition(" ")
+    except OSError:
+        return "process"
+    if not pid.isdigit():
+        return "process"
+    return f"{what or 'process'} (pid {pid})"

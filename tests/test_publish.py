@@ -317,7 +317,8 @@ def test_control_characters_do_not_break_any_format() -> None:
     assert atom.entries[0].author == "Author"
     assert "\x00" not in atom.entries[0].content[0].value
     assert "ABCD" in rss.entries[0].content[0].value
-    assert doc["items"][0]["content_html"] == "<p>ABCD\x7f\t\n\rE</p>"
+    # HTML is sanitised again on the way out, and an HTML parser reads CR as LF
+    assert doc["items"][0]["content_html"] == "<p>ABCD\x7f\t\n\nE</p>"
     assert render_opml([feed])  # lxml accepts it too
 
 

@@ -26,6 +26,7 @@ from refeed.errors import FetchError, RefeedError, SourceError
 from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings, private_networks
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish, publish_index
+from refeed.sanitize import sanitize
 from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
 
@@ -345,7 +346,9 @@ async def _item(
         )
         return stored
     content = (
-        article.html if full and article is not None else (entry.content or entry.summary or "")
+        article.html
+        if full and article is not None
+        else sanitize(entry.content or entry.summary or "")  # the source's own HTML: untrusted
     )
     return Item(
         source=source.name,

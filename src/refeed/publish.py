@@ -30,6 +30,7 @@ from lxml import html as lxml_html
 from refeed import __version__
 from refeed.errors import PublishError
 from refeed.models import FeedInfo, Item
+from refeed.sanitize import sanitize
 
 FORMATS: Final = ("atom", "rss", "json")  # also the file suffixes: <name>.atom, ...
 INDEX_NAME: Final = "index.opml"
@@ -70,6 +71,12 @@ def _plain(text: str | None) -> str:
             etree.strip_elements(root, "script", "style", with_tail=False)
             text = _clean(root.text_content())
     return _SPACES.sub(" ", text).strip()
+
+
+def _html(text: str | None) -> str:
+    """HTML fit for a feed: sanitised again here, whatever the store holds (idempotent)."""
+    text = _clean(text)
+    return sanitize(text) if text else ""
 
 
 def _is_html(text: str) -> bool:
@@ -197,12 +204,14 @@ def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
             author = _plain(item.author)
             if author:
                 entry.author(name=author)
-            content = _clean(item.content_html)
+            content = _html(item.content_html)
             if content:
                 entry.content(content, type="html")
             summary = _clean(item.summary)
-            if summary:
-                entry.summary(summary, type="html" if _is_html(summary) else "text")
+            if summary and _is_html(summary):
+                entry.summary(_html(summary), type="html")
+            elif summary:
+                entry.summary(summary, type="text")
         data: bytes = fg.atom_str(pretty=True)
         return data
 
@@ -230,7 +239,7 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
             author = _plain(item.author)
             if author:
                 entry.dc.dc_creator(author)
-            content = _clean(item.content_html) or _clean(item.summary)
+            content = _html(item.content_html) or _html(item.summary)
             if content:
                 entry.description(content)
                 entry.content(content)
@@ -260,7 +269,7 @@ def _json_item(item: Item) -> dict[str, Any]:
         "id": _item_id(item),
         "url": _clean(item.url),
         "title": _item_title(item),
-        "content_html": _clean(item.content_html),
+        "content_html": _html(item.content_html),
     }
     summary = _plain(item.summary)
     if summary:

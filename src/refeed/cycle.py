@@ -336,6 +336,10 @@ async def _item(
         log.warning("%s", _named(exc, source.name))
         if stored is not None and stored.full_text:
             return stored
+    except Exception:  # a bug on one hostile page fails that page, not its whole source
+        log.exception("%s: %s: internal error while extracting", source.name, entry.url)
+        if stored is not None and stored.full_text:
+            return stored
     now = datetime.now(UTC)
     full = article is not None and len(article.text) >= min(
         defaults.MIN_ARTICLE_CHARS, len(_plain(entry.summary)) + 1

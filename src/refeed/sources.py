@@ -44,7 +44,10 @@ def parse_feed(response: Response) -> Listing:
     headers = {"content-location": response.url}
     if response.content_type:
         headers["content-type"] = response.content_type
-    parsed = feedparser.parse(response.body, response_headers=headers, sanitize_html=False)
+    try:
+        parsed = feedparser.parse(response.body, response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # feedparser's loose parser can trip on hostile bytes
+        raise ParseError(f"not a feed: {type(exc).__name__}: {exc}", url=response.url) from exc
     channel = parsed.get("feed", {})
     if not parsed.entries and not channel.get("title"):
         cause = parsed.get("bozo_exception")

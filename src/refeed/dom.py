@@ -13,13 +13,16 @@ from refeed.errors import ParseError
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
+# characters XML 1.0 forbids: lxml keeps them in parsed text but refuses them in every
+# setter (drop_tree, make_links_absolute, .text = ...), so they never enter a tree
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 __all__ = ["HtmlElement", "drop_code", "drop_comments", "name_words", "parse_html", "text_of"]
 
 
 def parse_html(text: str) -> HtmlElement:
     """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
-    text = _XML_DECLARATION.sub("", text.replace("\x00", ""), count=1)
+    text = _XML_DECLARATION.sub("", _NOT_XML.sub("", text), count=1)
     text = _NOSCRIPT.sub(_noscript_images, text)
     if not text.strip():
         raise ParseError("empty page")
@@ -28,6 +31,7 @@ def parse_html(text: str) -> HtmlElement:
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"not an HTML page: {exc}") from exc
     drop_comments(root)
+    _scrub(root)
     return root
 
 
@@ -41,6 +45,18 @@ _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 def _noscript_images(match: re.Match[str]) -> str:
     images = _IMG_TAG.findall(match.group(1))
     return f"<noscript>{''.join(images)}</noscript>" if images else ""
+
+
+def _scrub(root: HtmlElement) -> None:
+    """Drop forbidden characters that character references (``&#xFFFE;``) put back."""
+    for el in root.iter():
+        if el.text and _NOT_XML.search(el.text):
+            el.text = _NOT_XML.sub("", el.text)
+        if el.tail and _NOT_XML.search(el.tail):
+            el.tail = _NOT_XML.sub("", el.tail)
+        for name, value in el.attrib.items():
+            if _NOT_XML.search(value):
+                el.set(name, _NOT_XML.sub("", value))
 
 
 def drop_comments(root: HtmlElement) -> None:

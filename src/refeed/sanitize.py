@@ -5,8 +5,9 @@ the scheme of the URL attributes it knows (``href``, ``src``, ``cite``). On top 
 that, :func:`_filter_attribute` checks every URL refeed lets through again,
 ``srcset`` candidates included (nh3 does not look inside ``srcset``): after
 removing the whitespace and control characters a browser ignores, only
-``http:``, ``https:`` and ``mailto:`` (or a relative URL) remain. The output is
-stable: sanitising it again gives the same string.
+``http:``, ``https:`` and ``mailto:`` (or a relative URL) remain. Characters XML
+forbids are dropped, so the output fits any feed format. The output is stable:
+sanitising it again gives the same string.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ URL_ATTRIBUTES: Final = frozenset({"href", "src", "cite"})
 
 # what a browser skips inside a URL before it finds the scheme: whitespace and C0 controls
 _IGNORED_IN_URL: Final = re.compile(r"[\x00-\x20\x7f]+")
+# characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF, surrogates): a
+# character reference such as &#1; turns into one while parsing, so this runs on the output
+_NOT_XML: Final = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SCHEME: Final = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
@@ -95,9 +99,25 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 
 
 def sanitize(html: str) -> str:
-    """Allow-listed tags and attributes only; no script, style, forms, on* or javascript:."""
-    return nh3.clean(
-        html,
+    """Allow-listed tags and attributes only; no script, style, forms, on* or javascript:;
+    no character XML forbids. Sanitising the result again changes nothing."""
+    out = _clean_once(html)
+    for _ in range(_MAX_PASSES):
+        # dropping a disallowed element can leave nesting (<h1> in <h1>) that parses
+        # differently the next time; a few passes reach the fixed point
+        again = _clean_once(out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+_MAX_PASSES: Final = 4
+
+
+def _clean_once(html: str) -> str:
+    cleaned = nh3.clean(
+        _NOT_XML.sub("", html),
         tags=set(TAGS),
         attributes={k: set(v) for k, v in ATTRIBUTES.items()},
         attribute_filter=_filter_attribute,
@@ -105,3 +125,4 @@ def sanitize(html: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+    return _NOT_XML.sub("", cleaned)

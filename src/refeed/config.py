@@ -234,10 +234,36 @@ def load_config(path: Path | str) -> Config:
     return parse_config(text, path)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, except that a key given twice in one mapping is an error, not a
+    silent override (a second ``sources:`` would drop every source of the first)."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _value in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    line = first.setdefault(key, key_node.start_mark.line)
+                except TypeError:
+                    continue  # an unhashable key: the base constructor reports it
+                if line != key_node.start_mark.line:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"the key {key!r} is given twice (first on line {line + 1});"
+                        " keep one of them",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+
+
 def parse_config(text: str, path: Path) -> Config:
     """Validate the YAML ``text`` of the file at ``path``."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -247,16 +273,16 @@ def parse_config(text: str, path: Path) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path}: the top level must be a mapping of keys (output_dir, sources, ...)"
+            f"{path}:1: the top level must be a mapping of keys (output_dir, sources, ...)"
         )
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(path, data, exc)) from exc
+        raise ConfigError(_explain(path, data, exc, yaml.compose(text, Loader=_Loader))) from exc
     return config.resolve(path.parent)
 
 
-def _explain(path: Path, data: dict[str, Any], exc: ValidationError) -> str:
+def _explain(path: Path, data: dict[str, Any], exc: ValidationError, root: yaml.Node | None) -> str:
     lines = []
     for error in exc.errors():
         loc = _key_path(data, error["loc"])
@@ -265,8 +291,31 @@ def _explain(path: Path, data: dict[str, Any], exc: ValidationError) -> str:
             message = "unknown key; check its spelling against the config reference in the README"
         elif error["type"] == "missing":
             message = "this key is required"
-        lines.append(f"{path}: {loc}: {message}")
+        line = _line_of(root, error["loc"])
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {loc}: {message}")
     return "\n".join(lines)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the key (or list item) that ``loc`` points to, as far as it exists."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key_node, value_node in node.value:
+                if getattr(key_node, "value", None) == part:
+                    line, node = key_node.start_mark.line + 1, value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            continue  # pydantic's own steps (function-after, ...) have no node
+    return line
 
 
 def _key_path(data: Any, loc: tuple[int | str, ...]) -> str:

@@ -344,7 +344,14 @@ async def _item(
     full = article is not None and len(article.text) >= min(
         defaults.MIN_ARTICLE_CHARS, len(_plain(entry.summary)) + 1
     )
-    if stored is not None and stored.full_text and article is not None and not full:
+    if (
+        stored is not None
+        and stored.full_text
+        and article is not None
+        and (
+            not full or len(article.text) < defaults.SHRINK_RATIO * len(_plain(stored.content_html))
+        )
+    ):
         log.warning(
             "%s: %s: new extraction is much shorter; keeping the stored one", source.name, entry.url
         )

@@ -38,3 +38,4 @@ MISFIRE_GRACE = 300  # a run late by up to this many seconds still happens
 MIN_ARTICLE_CHARS = (
     200  # below this, an extraction is treated as a failure and the feed summary is kept
 )
+SHRINK_RATIO = 0.5  # a re-extraction shorter than this share of the stored text is not taken

@@ -198,3 +198,25 @@ def test_feed_entities_neither_expand_nor_read_anything(
         assert b"TOP-SECRET" not in data
         assert data.count(b"lol") < 100, path.name  # not expanded
         assert len(data) < 100_000
+
+
+@pytest.mark.parametrize("content", ["&lt;!DOCTYPE", "&lt;!DOCTYPE&gt;&lt;TITLE"])
+def test_an_extraction_crash_fails_its_item_not_its_source(
+    site: Site, tmp_path: Path, content: str
+) -> None:
+    """process_html_fragment crashes on these (an xfail in test_fuzz); the cycle keeps going."""
+    good = site.url("good.html")
+    body = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>T</title><link>http://x/</link><description>d</description>"
+        f"<item><title>Bad</title><link>{site.url('bad.html')}</link><description>Teaser of the bad one</description>"
+        f"<content:encoded>{content}</content:encoded></item>"
+        f"<item><title>Good</title><link>{good}</link><content:encoded>&lt;p&gt;{STORY}&lt;/p&gt;</content:encoded></item>"
+        "</channel></rss>"
+    )  # fmt: skip
+    feed = site.add("rss.xml", body, content_type="application/rss+xml")
+    config = _config(tmp_path, SourceConfig(name="inline", feed=feed, fetch_pages=False))
+    [result] = asyncio.run(run_cycle(config))
+    assert result.ok and result.new == 2 and result.failed_pages == 1
+    items = json.loads((tmp_path / "feeds" / "inline.json").read_bytes())["items"]
+    assert {i["title"] for i in items} == {"Bad", "Good"}

@@ -31,7 +31,7 @@ from refeed.cycle import run_cycle
 
 KILLS = 50
 PAGE = "<html><body><article><h1>Story {n}</h1><p>{text}</p></article></body></html>"
-TEXT = "The harbour board met again on a windy evening to discuss the new ferry timetable. " * 8
+TEXT = "The harbour board met again on a windy evening to discuss the new ferry timetable. " * 40
 
 
 def _child(config: Path) -> None:  # pragma: no cover - runs in the forked child

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +18,7 @@ from lxml import etree
 
 from refeed import clean
 from refeed.article import Rules, process, process_html_fragment, process_text
+from refeed.clean.trace import Trace
 from refeed.dom import parse_html
 from refeed.errors import RefeedError
 from refeed.models import Article, FeedInfo, Item
@@ -146,10 +146,10 @@ def test_clean_stage(doc: str) -> None:
         root = parse_html(f"<html><body>{doc}</body></html>")
     except RefeedError:
         return
-    removed: Counter[str] = Counter()
-    clean.prepare(root, URL, removed)
-    clean.clean_content(root, URL, removed)
-    assert all(count >= 0 for count in removed.values())
+    trace = Trace()
+    clean.prepare(root, URL, trace)
+    clean.clean_content(root, URL, trace, title=doc[:40])
+    assert all(count >= 0 for count in trace.counts.values())
 
 
 KNOWN_CRASH = (

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from refeed.config import Config, SourceConfig
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SITE = ROOT / "examples" / "site"
@@ -114,4 +116,15 @@ def rss(site: Site, items: list[tuple[str, str]], title: str = "Test feed") -> s
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>{title}</title><link>{site.base}</link><description>d</description>"
         f"{entries}</channel></rss>"
+    )
+
+
+def loopback_config(tmp_path: Path, *sources: SourceConfig, **settings: object) -> Config:
+    """A config writing under ``tmp_path`` whose sources may reach the loopback ``site``."""
+    return Config(
+        output_dir=tmp_path / "feeds",
+        database=tmp_path / "refeed.db",
+        allow_private_networks=True,
+        sources=sources,
+        **settings,  # type: ignore[arg-type]
     )

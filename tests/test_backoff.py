@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Site, rss
+from conftest import Site, loopback_config, rss
 from refeed import defaults
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
@@ -39,12 +39,7 @@ def test_backoff_delay(failures: int, retry_after: float | None, expected: float
 
 
 def _config(tmp_path: Path, *sources: SourceConfig) -> Config:
-    return Config(
-        output_dir=tmp_path / "feeds",
-        database=tmp_path / "refeed.db",
-        allow_private_networks=True,
-        sources=sources,
-    )
+    return loopback_config(tmp_path, *sources)
 
 
 def _write_config(tmp_path: Path, sources: dict[str, str]) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import DATA, SITE, Site, rss
+from conftest import DATA, SITE, Site, loopback_config, rss
 from refeed.article import html_to_text
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
@@ -30,12 +30,7 @@ DEMO_PAGES = [
 
 
 def _config(tmp_path: Path, *sources: SourceConfig) -> Config:
-    return Config(
-        output_dir=tmp_path / "feeds",
-        database=tmp_path / "refeed.db",
-        allow_private_networks=True,
-        sources=sources,
-    )
+    return loopback_config(tmp_path, *sources)
 
 
 def _serve_demo_pages(site: Site) -> str:

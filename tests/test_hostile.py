@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import Site, rss
+from conftest import Site, loopback_config, rss
 from refeed.config import Config, SourceConfig
 from refeed.cycle import SourceResult, run_cycle
 
@@ -84,12 +84,7 @@ BODIES: dict[str, tuple[bytes, str | None, dict[str, str]]] = {
 
 
 def _config(tmp_path: Path, *sources: SourceConfig) -> Config:
-    return Config(
-        output_dir=tmp_path / "feeds",
-        database=tmp_path / "refeed.db",
-        allow_private_networks=True,
-        sources=sources,
-    )
+    return loopback_config(tmp_path, *sources)
 
 
 def _assert_clean(results: list[SourceResult], feeds: Path) -> None:

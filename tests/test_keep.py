@@ -13,7 +13,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import Site, rss
+from conftest import Site, loopback_config, rss
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
 
@@ -29,13 +29,7 @@ SOFT_404 = (
 
 
 def _config(tmp_path: Path, max_items: int = 50, name: str = "news", feed: str = "") -> Config:
-    return Config(
-        output_dir=tmp_path / "feeds",
-        database=tmp_path / "refeed.db",
-        allow_private_networks=True,
-        max_items=max_items,
-        sources=(SourceConfig(name=name, feed=feed),),
-    )
+    return loopback_config(tmp_path, SourceConfig(name=name, feed=feed), max_items=max_items)
 
 
 def _published(tmp_path: Path, name: str = "news") -> dict[str, list[str]]:

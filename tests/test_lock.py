@@ -40,6 +40,12 @@ def _start(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def _run(config: Path, wait: str) -> subprocess.CompletedProcess[bytes]:
+    """`refeed run` waiting up to ``wait`` seconds for the lock."""
+    command = [sys.executable, "-m", "refeed", "run", "-c", str(config), "--wait", wait]
+    return subprocess.run(command, capture_output=True, timeout=120, check=False)
+
+
 def _wait_for_lock(database: Path, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -72,17 +78,11 @@ def test_second_run_exits_with_a_clear_message_and_nothing_breaks(
     first = _start("run", "-c", str(config))
     try:
         _wait_for_lock(tmp_path / "refeed.db", first)
-        second = subprocess.run(
-            [sys.executable, "-m", "refeed", "run", "-c", str(config), "--wait", "0.2"],
-            capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
+        second = _run(config, wait="0.2")
         assert second.returncode == EXIT_LOCKED
         assert b"another refeed run (pid " in second.stderr and b"Nothing was done" in second.stderr
         # a patient second run waits for the first and then runs
-        third = subprocess.run(
-            [sys.executable, "-m", "refeed", "run", "-c", str(config), "--wait", "60"],
-            capture_output=True, timeout=90, check=False,
-        )  # fmt: skip
+        third = _run(config, wait="60")
         assert third.returncode == 0, third.stderr
     finally:
         _, stderr = first.communicate(timeout=60)
@@ -96,10 +96,7 @@ def test_run_during_the_daemon_exits_with_a_clear_message(site: Site, tmp_path: 
     daemon = _start("daemon", "-c", str(config))
     try:
         _wait_for_lock(tmp_path / "refeed.db", daemon)
-        second = subprocess.run(
-            [sys.executable, "-m", "refeed", "run", "-c", str(config), "--wait", "0.2"],
-            capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
+        second = _run(config, wait="0.2")
         assert second.returncode == EXIT_LOCKED
         assert b"another refeed daemon (pid " in second.stderr
     finally:

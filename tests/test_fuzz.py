@@ -102,18 +102,12 @@ def _check(article: Article) -> None:
     etree.fromstring(render_atom(feed, [item]))
 
 
-def _run(call: object, known: tuple[type[Exception], ...] = ()) -> None:
+def _run(call: object) -> None:
     try:
         article = call()  # type: ignore[operator]
     except RefeedError:
         return
-    except known:
-        return
     _check(article)
-
-
-# raised by lxml.html.fragment_fromstring in article.process_html_fragment: see the xfail
-FRAGMENT_BUGS = (ValueError, AssertionError, etree.ParserError)
 
 
 @FUZZ
@@ -134,8 +128,7 @@ def test_process_with_rules(doc: str, strip: list[str]) -> None:
 @FUZZ
 @given(doc=DOCUMENT)
 def test_process_fragment_and_text(doc: str) -> None:
-    # the fragment path's known crashes (see the xfail below) are let through here
-    _run(lambda: process_html_fragment(doc, url=URL), known=FRAGMENT_BUGS)
+    _run(lambda: process_html_fragment(doc, url=URL))
     _run(lambda: process_text(doc, url=URL))
 
 
@@ -152,18 +145,7 @@ def test_clean_stage(doc: str) -> None:
     assert all(count >= 0 for count in trace.counts.values())
 
 
-KNOWN_CRASH = (
-    "article.process_html_fragment hands the feed's HTML straight to "
-    "lxml.html.fragment_fromstring, which raises ValueError ('All strings must be XML "
-    "compatible') on a bare control character, ParserError ('Document is empty') on "
-    "'<!DOCTYPE' and AssertionError ('too many bodies') on '<!DOCTYPE><TITLE'; it should "
-    "give an article or a ParseError (lead: article.py). The cycle survives it: the item "
-    "fails alone and keeps its sanitised summary."
-)
-
-
-@pytest.mark.xfail(strict=True, raises=FRAGMENT_BUGS, reason=KNOWN_CRASH)
-@pytest.mark.parametrize("fragment", ["\x08", "<!DOCTYPE", "<!DOCTYPE><TITLE"])
+@pytest.mark.parametrize("fragment", ["\x08", "<!DOCTYPE", "<!DOCTYPE><TITLE", "</body><body>"])
 def test_fragment_with_control_characters_gives_an_article(fragment: str) -> None:
     _run(lambda: process_html_fragment(fragment, url=URL))
 

@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from refeed import clean, extract
 from refeed.clean import learnt
 from refeed.decode import decode
-from refeed.dom import drop_code, drop_comments, parse_html
+from refeed.dom import drop_code, parse_fragment, parse_html
 from refeed.models import Article
 from refeed.sanitize import sanitize
 
@@ -70,8 +70,7 @@ def process(
 
 def process_html_fragment(fragment: str, *, url: str = "", rules: Rules = Rules()) -> Article:
     """Clean HTML a feed already carries (content:encoded and the like)."""
-    content = lxml.html.fragment_fromstring(fragment or "", create_parent="div")
-    drop_comments(content)
+    content = parse_fragment(fragment)
     drop_code(content)
     if url:
         content.make_links_absolute(url, handle_failures="discard")

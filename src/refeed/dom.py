@@ -17,7 +17,15 @@ _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 # setter (drop_tree, make_links_absolute, .text = ...), so they never enter a tree
 _NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-__all__ = ["HtmlElement", "drop_code", "drop_comments", "name_words", "parse_html", "text_of"]
+__all__ = [
+    "HtmlElement",
+    "drop_code",
+    "drop_comments",
+    "name_words",
+    "parse_fragment",
+    "parse_html",
+    "text_of",
+]
 
 
 def parse_html(text: str) -> HtmlElement:
@@ -33,6 +41,25 @@ def parse_html(text: str) -> HtmlElement:
     drop_comments(root)
     _scrub(root)
     return root
+
+
+def parse_fragment(text: str) -> HtmlElement:
+    """Parse a piece of HTML (a feed's content) into one ``<div>``, as forgiving as a page.
+
+    An empty piece gives an empty ``<div>``; stray doctypes, titles and control
+    characters are dealt with as :func:`parse_html` deals with them.
+    """
+    wrapper = lxml.html.Element("div")
+    if not _NOT_XML.sub("", text or "").strip():
+        return wrapper
+    try:
+        body = parse_html(f"<html><body>{text}</body></html>").find("body")
+    except ParseError:
+        return wrapper
+    if body is not None:
+        wrapper.text = body.text
+        wrapper.extend(list(body))
+    return wrapper
 
 
 # A browser that runs scripts reads <noscript> as raw text up to the first </noscript>:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 
 import lxml.html
@@ -39,8 +40,22 @@ def parse_html(text: str) -> HtmlElement:
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"not an HTML page: {exc}") from exc
     drop_comments(root)
-    _scrub(root)
+    if _refers_to_forbidden(text):
+        _scrub(root)
     return root
+
+
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}))")
+
+
+def _refers_to_forbidden(text: str) -> bool:
+    """A numeric character reference to a character XML forbids (``&#1;``, ``&#xFFFE;``)."""
+    for match in _CHAR_REF.finditer(text):
+        hexadecimal, decimal = match.groups()
+        point = int(hexadecimal, 16) if hexadecimal else int(decimal)
+        if point > 0x10FFFF or _NOT_XML.match(chr(point)):
+            return True
+    return False
 
 
 def parse_fragment(text: str) -> HtmlElement:
@@ -107,9 +122,13 @@ def name_words(el: HtmlElement) -> set[str]:
     ``"article__share-bar mostRead"`` gives article, share, bar, most, read, sharebar,
     articleshare, mostread, ...: so that both ``most-read`` and ``mostRead`` say "most read".
     """
-    raw = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if not raw.strip():
+    classes, identifier = el.get("class"), el.get("id")
+    if not classes and not identifier:
         return set()
+    return set(_words(f"{classes or ''} {identifier or ''}"))
+
+
+@lru_cache(maxsize=4096)
+def _words(raw: str) -> frozenset[str]:
     words = [w.lower() for w in _NAME_SPLIT.split(raw) if w]
-    joined = {a + b for a, b in pairwise(words)}
-    return set(words) | joined
+    return frozenset(words) | {a + b for a, b in pairwise(words)}

@@ -183,7 +183,8 @@ _HIDDEN_WORDS = frozenset(word for name in _HIDDEN_CLASSES for word in (name, *n
 
 
 def _hidden(el: HtmlElement) -> bool:
-    if el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+    style = el.get("style")
+    if el.get("hidden") is not None or (style and _HIDDEN_STYLE.search(style)):
         return True
     classes = el.get("class")
     return bool(classes) and not _HIDDEN_CLASSES.isdisjoint(classes.lower().split())

@@ -177,11 +177,14 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
                 trace.drop(heading, "teaser-heading", "heading of a teaser list")
         return
     run: list[HtmlElement] = []
+    teasers = 0
     for child in [*children, None]:
-        if child is not None and (_teaser_item(child, site) or headline_shaped(child)):
-            run.append(child)
-            continue
-        teasers = sum(_teaser_item(el, site) for el in run)
+        if child is not None:
+            teaser = _teaser_item(child, site)
+            if teaser or headline_shaped(child):
+                run.append(child)
+                teasers += teaser
+                continue
         # three teasers anywhere, or two closing the container (a story ends in sentences)
         enough = teasers >= 3 or (teasers >= 2 and child is None)
         if len(run) >= 3 and enough and teasers >= 0.4 * len(run):
@@ -190,7 +193,7 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
                 trace.drop(el, "teaser", f"run of {len(run)} headline-shaped blocks")
             if heading is not None and _heading_like(heading):
                 trace.drop(heading, "teaser-heading", "heading of a teaser run")
-        run = []
+        run, teasers = [], 0
 
 
 def _heading_like(el: HtmlElement) -> bool:

@@ -56,6 +56,16 @@ LINES = {
         "download",
         "cta",
     ),
+    "follow-on-several-networks": (
+        "<p>Puede escribirnos o seguir a El Diario en Facebook, Twitter o Instagram.</p>",
+        "seguir",
+        "cta",
+    ),
+    "donate-button-line": (
+        "<p>We need your help to keep the archive free Donate</p>",
+        "Donate",
+        "cta",
+    ),
     "typo-report": ("<p>Found a mistake? Select the text and press Ctrl+Enter.</p>", "Ctrl", "cta"),
     "paywall-notice": (
         "<p>If you are already a subscriber, log in for immediate access to this story.</p>",
@@ -89,6 +99,16 @@ def test_boilerplate_lines_are_removed_by_their_rule(case: str) -> None:
 
 
 KEEP_LINES = {
+    # story sentences that mention what calls to action are made of
+    "mentions-following-on-telegram": "<p>He urged voters to follow him on Telegram.</p>",
+    "mentions-a-newsletter": "<p>The newsletter was banned in 1933.</p>",
+    "mentions-subscribers": "<p>Readers who subscribe to the paper pay less.</p>",
+    "mentions-an-app": "<p>Police said he had tried to download an app.</p>",
+    "mentions-donating": "<p>The mayor declined to donate.</p>",
+    "a-quoted-plea": '<p>"Help is on the way," the harbour master said.</p>',
+    "german-verb-teilen": "<p>Die Bilder teilen viele Nutzer auf Facebook.</p>",
+    "italian-line-starting-with-di": "<p>Di notte il porto resta chiuso</p>",
+    "spanish-line-starting-with-por": "<p>por eso nadie pesca en el muelle norte</p>",
     "label-with-its-list": "<p><strong>What changes:</strong></p><ul><li>The quay closes to "
     "lorries.</li><li>Boats use the southern pontoon.</li></ul>",
     "smiley-next-to-text": '<p>Thanks for reading <img src="/smile.gif" alt="=)"></p><p>=)</p>',

@@ -192,9 +192,8 @@ CREDIT = re.compile(
 
 # "By Jane Doe", "Von Max Muster", "Por ...", "Автор: ...": a byline.
 BYLINE = re.compile(
-    r"^[\W_]*(by|von|por|par|di|door|av|af|autor|autora|auteur|author|text|texte|tekst|"
-    r"автор|текст)\s*:?\s+\w",
-    _FLAGS,
+    r"^[\W_]*(?i:by|von|por|par|di|door|av|af|autor|autora|auteur|author|text|texte|tekst|"
+    r"автор|текст)\s*:?\s+[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁ]",  # a name follows, capitalised
 )
 # "aja/PAP", "(dpa)", "AFP/Reuters": an agency signature alone on a line.
 AGENCY = re.compile(
@@ -208,27 +207,46 @@ _SOCIAL = (
     r"(twitter|facebook|instagram|telegram|whatsapp|youtube|tiktok|linkedin|pinterest|"
     r"google news|threads|bluesky|mastodon|vk|вконтакте|одноклассниках|дзен|viber|x\.com)"
 )
+# Each alternative is the *shape* of a call, not a word: "Follow us on X", a line that
+# opens with "Subscribe", "download our app"; a story's sentence that merely mentions
+# following, subscribing, newsletters or apps does not match.
 CALL_TO_ACTION = re.compile(
-    r"(\b(follow|síguenos|siguenos|sígannos|suivez|folgen sie|folge uns|nos siga|siga-nos|"
-    r"seguici|seguiteci|obserwuj|śledź|подписывайтесь|подпишитесь|следите|join us|únete|"
-    r"rejoignez|abonnez-vous|find us|like us)\b.{0,80}" + _SOCIAL + r")"
+    # follow us / join us on a network
+    r"((^[\W_]*(follow|síguenos|siguenos|sígannos|suivez|folgen sie|folge|nos siga|siga-nos|"
+    r"seguici|seguiteci|obserwuj|śledź|подписывайтесь|подпишитесь|следите за|join|únete|"
+    r"rejoignez|find|like)\b"
+    r"|\b(follow us|follow @|suivez-nous|folgen sie uns|folge uns|síguenos|siguenos|nos siga|"
+    r"siga-nos|seguici|obserwuj nas|join us|like us|find us)\b).{0,80}" + _SOCIAL + r")"
+    # "our YouTube channel", "canal de Telegram"
     r"|(" + _SOCIAL + r".{0,40}\b(channel|canal|kanal|канал)\b)"
     r"|(\b(channel|canal|kanal|канал)\b.{0,20}" + _SOCIAL + r")"
-    r"|\b(subscribe|suscríbete|suscribirse|suscribite|abonnez-vous|abonnieren sie|jetzt abonnieren|"
-    r"assine|iscriviti|abbonati|subskrybuj|zapraszamy (też |także )?do subskrypcji|"
-    r"подпишитесь|оформите подписку)\b"
-    r"|\b(sign up|signup|inscrivez-vous|regístrate|anmelden|zapisz się)\b.{0,60}\b(newsletter|"
-    r"boletín|infolettre|lettre d'information)"
-    r"|\bnewsletter\b"
-    r"|\b(download|descarga|descargue|baixe|téléchargez|laden sie)\b.{0,60}\b(app|apps|application|"
-    r"aplicación|aplicativo)\b"
+    # a line that opens with "Subscribe", or "subscribe now / to our ..."
+    r"|^[\W_]*(subscribe|suscríbete|suscribirse|suscribite|abonnez-vous|abonnieren sie|"
+    r"jetzt abonnieren|assine|iscriviti|abbonati|subskrybuj|подпишитесь|оформите подписку)\b"
+    r"|\bsubscribe (now|today|here|to (our|this))\b"
+    r"|\bzapraszamy (też |także )?do subskrypcji\b"
+    # newsletters and apps, as an offer
+    r"|\b(sign up|signup|inscrivez-vous|regístrate|anmelden|zapisz się|get|receive|join)\b"
+    r".{0,60}\b(newsletter|boletín|infolettre|lettre d'information)"
+    r"|^[\W_]*(our |the )?newsletter\W*$"
+    r"|\b(download|descarga|descargue|baixe|téléchargez|laden sie|get)\b.{0,30}\b(our|the|"
+    r"nuestra|la|notre|unsere|die|a nossa)\b.{0,30}\b(app|apps|application|aplicación|"
+    r"aplicativo)\b"
+    r"|\bapps? for (ios|iphone) and android\b|\b(app store|google play)\b"
+    # paywalls, memberships, donations, citation boxes
     r"|\b(already a (subscriber|member)|log ?in (for|to (continue|read))|subscribers? only|"
     r"become a (member|subscriber)|hazte (miembro|socio)|support (our|independent) journalism|"
-    r"(please )?donate|we need your help|unterstützen sie (uns|unseren journalismus)|"
-    r"soutenez|apoya (nuestro|el) periodismo|pour citer cet article|how to cite( this)?|"
-    r"cite this (article|page)|zitiervorschlag|cómo citar)\b"
-    r"|\b(share (this|on)|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}"
-    + _SOCIAL
+    r"unterstützen sie (uns|unseren journalismus)|soutenez-nous|apoya (nuestro|el) periodismo|"
+    r"pour citer cet article|how to cite( this)?|cite this (article|page)|zitiervorschlag|"
+    r"cómo citar)\b"
+    r"|^[\W_]*(please )?donate\b|\bdonate (now|today|here)\b|(?-i:\bDonate)\s*$"
+    r"|^[\W_]*help us (continue|keep|to)\b"
+    # "follow us on Facebook, Twitter and Instagram": a follow verb and two networks
+    r"|\b(follow|seguir|seguirnos|suivre|folgen|segui|obserwuj|следите)\w*\b.{0,60}"
+    + _SOCIAL + r".{0,30}" + _SOCIAL
+    + r"|\b(subscribe|suscribirse|suscríbete|abonnieren|s'abonner)\s+(here|aquí|hier|ici)\b"
+    # share this on ...
+    r"|^[\W_]*(share|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}" + _SOCIAL
     # "found a typo? select it and press Ctrl+Enter"
     + r"|\bctrl\s*\+\s*enter\b"
     # Japanese and Chinese paywall and sign-up lines

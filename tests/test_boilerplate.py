@@ -105,6 +105,8 @@ KEEP_LINES = {
     "mentions-subscribers": "<p>Readers who subscribe to the paper pay less.</p>",
     "mentions-an-app": "<p>Police said he had tried to download an app.</p>",
     "mentions-donating": "<p>The mayor declined to donate.</p>",
+    "an-update-note": "<p>Updated: 12.03.2026 10:15. The council has since confirmed that the "
+    "quay will reopen to pedestrians in April, and that fishermen keep their moorings.</p>",
     "a-quoted-plea": '<p>"Help is on the way," the harbour master said.</p>',
     "german-verb-teilen": "<p>Die Bilder teilen viele Nutzer auf Facebook.</p>",
     "italian-line-starting-with-di": "<p>Di notte il porto resta chiuso</p>",
@@ -264,6 +266,17 @@ def test_a_card_for_another_story_goes_but_a_permalink_title_stays() -> None:
     own = card.replace("/2026/11/mayor-opens-new-cycle-bridge.html", URL)
     removals = process(page(own), url=URL).removals
     assert not any("Mayor opens" in r.text for r in removals)
+
+
+def test_a_story_container_named_overlay_survives_the_chrome_pass() -> None:
+    from refeed import clean
+    from refeed.dom import parse_html, text_of
+
+    other = "<div class='more'>" + "<p>Another long story of the same page. </p>" * 60 + "</div>"
+    body = page().replace(b"<article>", b'<article class="story-overlay">')
+    root = parse_html(body.replace(b"<footer>", other.encode() + b"<footer>").decode())
+    clean.prepare(root, URL, clean.Trace())  # the story holds under 40% of this page's text
+    assert story_kept(text_of(root))
 
 
 def test_a_story_container_named_comment_survives() -> None:

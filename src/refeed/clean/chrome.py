@@ -148,7 +148,7 @@ _PREFIXES = {
     "popup": ("popup", "cookie"),
 }
 _ANY_SIZE = frozenset(
-    [("popup", word) for word in _NAMED["popup"]]
+    [("popup", word) for word in _NAMED["popup"] if word != "overlay"]
     + [("comments", word) for word in _NAMED["comments"] if word != "comment"]
 )
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)

@@ -152,7 +152,9 @@ def _is_byline(el: HtmlElement, text: str) -> bool:
 def _is_date_line(el: HtmlElement, text: str) -> bool:
     if len(text) > 120:
         return False
-    if _META_LABEL.match(text) or (_UPDATED.search(text) and _DATE.search(text)):
+    if len(text) <= 60 and (
+        _META_LABEL.match(text) or (_UPDATED.search(text) and _DATE.search(text))
+    ):
         return True
     words = len(text.split())
     if el.find(".//time") is not None and words <= 10:

@@ -243,10 +243,13 @@ CALL_TO_ACTION = re.compile(
     r"|^[\W_]*help us (continue|keep|to)\b"
     # "follow us on Facebook, Twitter and Instagram": a follow verb and two networks
     r"|\b(follow|seguir|seguirnos|suivre|folgen|segui|obserwuj|следите)\w*\b.{0,60}"
-    + _SOCIAL + r".{0,30}" + _SOCIAL
+    + _SOCIAL
+    + r".{0,30}"
+    + _SOCIAL
     + r"|\b(subscribe|suscribirse|suscríbete|abonnieren|s'abonner)\s+(here|aquí|hier|ici)\b"
     # share this on ...
-    r"|^[\W_]*(share|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}" + _SOCIAL
+    r"|^[\W_]*(share|teilen|compartir|partager|udostępnij|поделиться)\b.{0,40}"
+    + _SOCIAL
     # "found a typo? select it and press Ctrl+Enter"
     + r"|\bctrl\s*\+\s*enter\b"
     # Japanese and Chinese paywall and sign-up lines

@@ -52,14 +52,16 @@ def headline_shaped(el: HtmlElement) -> bool:
 
 
 def has_story(el: HtmlElement) -> bool:
-    """At least two long unlinked paragraphs: never page chrome."""
-    long_paragraphs = 0
+    """Two long or three fair unlinked paragraphs: a story, never page chrome."""
+    long_paragraphs = fair_paragraphs = 0
     for p in el.iter("p"):
         text = text_of(p)
-        if len(text) > 200 and link_text_ratio(p, text) < 0.3:
-            long_paragraphs += 1
-            if long_paragraphs >= 2:
-                return True
+        if len(text) < 100 or link_text_ratio(p, text) >= 0.3:
+            continue
+        fair_paragraphs += 1
+        long_paragraphs += len(text) > 200
+        if long_paragraphs >= 2 or fair_paragraphs >= 3:
+            return True
     return False
 
 

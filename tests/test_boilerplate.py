@@ -308,6 +308,15 @@ def test_a_lead_outside_the_story_container_comes_back() -> None:
     assert story_kept(text)
 
 
+def test_a_summary_after_the_story_is_not_taken_for_its_lead() -> None:
+    other = (
+        '<div class="card"><p class="summary">The city council will also vote on a new cycle '
+        "bridge over the canal next week, after years of delays.</p></div>"
+    )
+    text = process(page(around=other), url=URL).text
+    assert text.startswith(STORY[0])
+
+
 def test_a_story_cut_into_one_box_per_paragraph_is_kept_whole() -> None:
     boxes = "".join(f'<div class="paragraph"><div><p>{p} {p}</p></div></div>' for p in STORY)
     body = (

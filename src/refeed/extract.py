@@ -295,6 +295,14 @@ def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
     # a lead may also sit just above the title (kicker, lead, then h1)
     start = 0 if h1 is None else max(0, h1 - _LEAD_WINDOW // 4)
     end = _LEAD_WINDOW if h1 is None else h1 + _LEAD_WINDOW
+    # a lead comes before the story: never after its first paragraph (a summary there
+    # belongs to another story's card)
+    opening = _first_paragraph(content)
+    story_start = next(
+        (i for i, el in enumerate(elements) if el.tag == "p" and text_of(el) == opening), None
+    )
+    if story_start is not None:
+        end = min(end, story_start)
     title_siblings = set() if h1 is None else _following(elements[h1])
     for el in elements[start:end]:
         named = bool(name_words(el) & _LEAD_WORDS)
@@ -312,6 +320,18 @@ def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
         lead.text = text
         return lead
     return None
+
+
+def _first_paragraph(content: HtmlElement) -> str | None:
+    """The story's first real paragraph (longer than a caption)."""
+    for p in content.iter("p"):
+        text = text_of(p)
+        if len(text) >= _MIN_OPENING_CHARS:
+            return text
+    return None
+
+
+_MIN_OPENING_CHARS = 120
 
 
 def _prose(el: HtmlElement, text: str) -> bool:

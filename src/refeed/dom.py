@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from itertools import pairwise
 
@@ -22,9 +25,11 @@ __all__ = [
     "HtmlElement",
     "drop_code",
     "drop_comments",
+    "forget_text",
     "name_words",
     "parse_fragment",
     "parse_html",
+    "remembering_text",
     "text_of",
 ]
 
@@ -112,11 +117,42 @@ def drop_code(root: HtmlElement) -> None:
 
 
 def text_of(el: HtmlElement) -> str:
-    """The element's text with runs of white space folded to one space."""
-    return " ".join(el.text_content().split())
+    """The element's text with runs of white space folded to one space.
+
+    Inside :func:`remembering_text` the answer is remembered per element until the tree
+    changes (the cleaners ask for the same blocks' text many times).
+    """
+    memo = _TEXT_MEMO.get()
+    if memo is None:
+        return " ".join(el.text_content().split())
+    text = memo.get(el)
+    if text is None:
+        text = memo[el] = " ".join(el.text_content().split())
+    return text
 
 
-def name_words(el: HtmlElement) -> set[str]:
+_TEXT_MEMO: ContextVar[dict[HtmlElement, str] | None] = ContextVar("text_memo", default=None)
+
+
+@contextmanager
+def remembering_text() -> Iterator[None]:
+    """Remember :func:`text_of` answers within this block; :func:`forget_text` after a change."""
+    token = _TEXT_MEMO.set({})
+    try:
+        yield
+    finally:
+        _TEXT_MEMO.reset(token)
+
+
+def forget_text(changed: Iterable[HtmlElement]) -> None:
+    """These elements' text changed (the ancestors of a removed element): forget it."""
+    memo = _TEXT_MEMO.get()
+    if memo:
+        for el in changed:
+            memo.pop(el, None)
+
+
+def name_words(el: HtmlElement) -> frozenset[str]:
     """The words of an element's class and id, with neighbours joined.
 
     ``"article__share-bar mostRead"`` gives article, share, bar, most, read, sharebar,
@@ -124,8 +160,11 @@ def name_words(el: HtmlElement) -> set[str]:
     """
     classes, identifier = el.get("class"), el.get("id")
     if not classes and not identifier:
-        return set()
-    return set(_words(f"{classes or ''} {identifier or ''}"))
+        return _NO_WORDS
+    return _words(f"{classes or ''} {identifier or ''}")
+
+
+_NO_WORDS: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=4096)

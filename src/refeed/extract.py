@@ -26,7 +26,7 @@ from readability.readability import Unparseable
 from refeed.clean import phrases
 from refeed.clean.chrome import chrome_kind
 from refeed.clean.shape import TRUNCATED, link_text_ratio
-from refeed.dom import name_words, text_of
+from refeed.dom import name_words, remembering_text, text_of
 from refeed.errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -245,23 +245,39 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         log.info(
             "content selector %r matched nothing on %s; using automatic extraction", selector, url
         )
-    # readability copies the tree before it changes anything: no serialising round trip;
-    # links are made absolute once, below, not by readability as well
-    document = Document(root)
+    # readability gets the parsed tree (no serialising round trip) and copies it; links
+    # are made absolute once, below, not by readability as well
+    document = _Readability(root)
     try:
         summary = document.summary(html_partial=True)
     except Unparseable as exc:
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
-    better = _better_container(root, content)
-    if better is not None:
-        content = better
-    lead = _lead(root, content)
+    with remembering_text():  # nothing below changes the page's tree
+        better = _better_container(root, content)
+        if better is not None:
+            content = better
+        lead = _lead(root, content)
     if lead is not None:
         content.insert(0, lead)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return content
+
+
+class _Readability(Document):  # type: ignore[misc]
+    """readability-lxml, handed a tree :func:`refeed.dom.parse_html` and
+    :func:`refeed.clean.prepare` have already cleaned.
+
+    Its own ``_parse`` would copy the tree through lxml's ``Cleaner`` to drop scripts,
+    styles, comments and hidden elements: all gone already (and hidden boxes that are
+    the rest of a list were deliberately revealed). A plain copy is enough, and keeps
+    the caller's tree untouched.
+    """
+
+    def _parse(self, input: HtmlElement) -> HtmlElement:
+        self.encoding = "utf-8"
+        return copy.deepcopy(input)
 
 
 # class/id words of a story's lead paragraph (standfirst, dek, chapô, bajada, perex, ...)

@@ -25,7 +25,7 @@ from refeed.clean.lines import remove_lines
 from refeed.clean.shape import BLOCKS, link_text_ratio
 from refeed.clean.teasers import remove_teasers
 from refeed.clean.trace import Trace
-from refeed.dom import text_of
+from refeed.dom import remembering_text, text_of
 
 __all__ = [
     "Trace",
@@ -49,21 +49,23 @@ def prepare(root: HtmlElement, url: str, trace: Trace) -> None:
     body = root.find("body")
     if body is None:
         return
-    remove_chrome(body, trace)
-    remove_teasers(body, url, trace)
+    with remembering_text():
+        remove_chrome(body, trace)
+        remove_teasers(body, url, trace)
 
 
 def clean_content(
     content: HtmlElement, url: str, trace: Trace, *, title: str | None = None
 ) -> None:
     """Remove teasers, boilerplate lines and empty leftovers from the chosen story."""
-    remove_teasers(content, url, trace)
-    remove_lines(content, trace, title=title)
-    for el in list(content.iter(*BLOCKS)):
-        if (
-            el is not content
-            and not text_of(el)
-            and el.find(".//img") is None
-            and el.find(".//table") is None
-        ):
-            trace.drop(el, "empty", "empty block")
+    with remembering_text():
+        remove_teasers(content, url, trace)
+        remove_lines(content, trace, title=title)
+        for el in list(content.iter(*BLOCKS)):
+            if (
+                el is not content
+                and not text_of(el)
+                and el.find(".//img") is None
+                and el.find(".//table") is None
+            ):
+                trace.drop(el, "empty", "empty block")

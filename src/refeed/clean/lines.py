@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 from refeed.clean import phrases
 from refeed.clean.shape import BLOCKS, HEADINGS, SENTENCE_END, is_leaf_block, text_key
 from refeed.clean.trace import Trace
-from refeed.dom import name_words, text_of
+from refeed.dom import forget_text, name_words, text_of
 
 MAX_CAPTION_CHARS = 250
 MAX_LINE_CHARS = 300
@@ -91,6 +91,7 @@ def _remove_more_links(content: HtmlElement, trace: Trace) -> None:
             and not text_key(text_of(wrapper))
         ):
             parent = wrapper.getparent()
+            forget_text(wrapper.iterancestors())
             wrapper.drop_tree()
             wrapper = parent
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from lxml.html import HtmlElement
 
-from refeed.dom import text_of
+from refeed.dom import forget_text, text_of
 from refeed.models import Removal
 
 EXCERPT_CHARS = 100
@@ -28,6 +28,7 @@ class Trace:
         excerpt = text_of(el) if text is None else text
         if len(excerpt) > EXCERPT_CHARS:
             excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
+        forget_text(el.iterancestors())
         el.drop_tree()
         self.counts[kind] += 1
         self.removals.append(Removal(kind=kind, rule=rule, text=excerpt))

@@ -308,6 +308,19 @@ def test_a_lead_outside_the_story_container_comes_back() -> None:
     assert story_kept(text)
 
 
+def test_a_deck_just_below_the_headline_comes_back() -> None:
+    deck = "The city will spend forty million euros on its oldest quay, closed since the floods."
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    body = (
+        "<html><body><header><div><h1>Quay to be rebuilt</h1></div><div>Harbour</div>"
+        "<div>12 March</div><div>5 min read</div>"
+        f"<div><div class='big'><h2>{deck}</h2></div></div></header>"
+        f"<div class='story'>{story}</div></body></html>"
+    )
+    text = process(body.encode(), url=URL).text
+    assert text.startswith(deck) and story_kept(text)
+
+
 def test_a_summary_after_the_story_is_not_taken_for_its_lead() -> None:
     story = "".join(f"<p>{p}</p>" for p in STORY)
     body = (

@@ -291,6 +291,7 @@ _LEAD_WORDS = frozenset(
 )  # fmt: skip
 _LEAD_CHARS = (40, 800)
 _LEAD_WINDOW = 200  # elements after the title where a lead may sit
+_DECK_WINDOW = 15  # elements after the title where an unnamed deck may sit
 
 
 def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
@@ -320,6 +321,10 @@ def _lead(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
     if story_start is not None:
         end = min(end, story_start)
     title_siblings = set() if h1 is None else _following(elements[h1])
+    if h1 is not None:  # a deck (a paragraph or subheading) just below the headline
+        title_siblings.update(
+            el for el in elements[h1 + 1 : h1 + 1 + _DECK_WINDOW] if el.tag in ("p", "h2")
+        )
     for el in elements[start:end]:
         named = bool(name_words(el) & _LEAD_WORDS)
         if not named and el not in title_siblings:

@@ -344,6 +344,19 @@ def test_a_story_cut_into_one_box_per_paragraph_is_kept_whole() -> None:
     assert story_kept(text)
 
 
+def test_a_list_readability_drops_for_its_links_comes_back() -> None:
+    links = ("structural survey of 2024", "ban on heavy lorries", "temporary southern pontoon")
+    rest = ("found rot in half of the piles", "has held since the floods", "opens in January")
+    items = "".join(
+        f'<li>The <a href="https://gov.example/{i}">{link}</a> {text}.</li>'
+        for i, (link, text) in enumerate(zip(links, rest, strict=True))
+    )
+    text = process(page(f"<ul>{items}</ul>"), url=URL).text
+    assert "found rot in half of the piles" in text
+    assert text.index("found rot") < text.index(STORY[2][:40])  # where it was
+    assert story_kept(text)
+
+
 def test_json_ld_article_body_when_the_page_holds_little() -> None:
     body_text = "\\n".join(STORY)
     ld = (

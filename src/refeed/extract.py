@@ -26,7 +26,7 @@ from readability.readability import Unparseable
 from refeed.clean import phrases
 from refeed.clean.chrome import chrome_kind
 from refeed.clean.shape import TRUNCATED, link_text_ratio
-from refeed.dom import name_words, remembering_text, text_of
+from refeed.dom import forget_text, name_words, remembering_text, text_of
 from refeed.errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -447,6 +447,7 @@ def _better_container(root: HtmlElement, content: HtmlElement) -> HtmlElement | 
     anchor = _anchor(root, content)
     if anchor is None:
         return None
+    _restore_dropped(anchor, content)
     story = _squash(text_of(content))
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
@@ -475,6 +476,30 @@ def _better_container(root: HtmlElement, content: HtmlElement) -> HtmlElement | 
 
 
 _MAX_LEVELS = 3
+_RESTORABLE = ("ul", "ol", "blockquote", "table", "pre", "dl")
+
+
+def _restore_dropped(anchor: HtmlElement, content: HtmlElement) -> None:
+    """Put back the lists, quotes and tables readability's own cleaning took out of the
+    story it chose (it drops link-rich lists and embedded quotes); the cleaners judge
+    them afterwards like any other block. Each goes after the paragraph it followed."""
+    story = _squash(text_of(content))
+    kept = {text_of(p): p for p in content.iter("p", "li", "h2", "h3", "h4")}
+    for block in list(anchor.iter(_RESTORABLE)):
+        if any(a.tag in _RESTORABLE for a in _between(block, anchor)):
+            continue  # inside a block already considered
+        text = text_of(block)
+        if len(text) < _MIN_PROSE_CHARS or _squash(text)[:60] in story:
+            continue
+        if chrome_kind(block) is not None or link_text_ratio(block, text) >= 0.5:
+            continue  # link lists were dropped for a reason
+        for previous in block.itersiblings(preceding=True):
+            anchor_point = kept.get(text_of(previous))
+            if anchor_point is not None and anchor_point.getparent() is not None:
+                anchor_point.addnext(copy.deepcopy(block))
+                forget_text(anchor_point.iterancestors())
+                story = _squash(text_of(content))
+                break
 
 
 def _story_siblings(

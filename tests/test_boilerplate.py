@@ -145,6 +145,13 @@ def test_story_lines_that_look_like_boilerplate_survive(case: str) -> None:
     assert story_kept(article.text)
 
 
+def test_a_removed_byline_names_the_author_when_the_page_does_not() -> None:
+    article = process(page("<p>By Jane Doe, harbour correspondent</p>"), url=URL)
+    assert article.author == "Jane Doe" and "Jane Doe" not in article.text
+    head = '<meta name="author" content="Ann Lee">'
+    assert process(page("<p>By Jane Doe</p>", head=head), url=URL).author == "Ann Lee"
+
+
 def test_the_title_repeated_at_the_top_of_the_story_goes_once() -> None:
     head = '<meta property="og:title" content="Quay to be rebuilt">'
     article = process(page(head=head), url=URL)

@@ -18,6 +18,7 @@ from lxml.html import HtmlElement
 
 from refeed import clean, extract
 from refeed.clean import learnt
+from refeed.clean.lines import byline_author
 from refeed.decode import decode
 from refeed.dom import drop_code, parse_fragment, parse_html
 from refeed.models import Article
@@ -97,7 +98,7 @@ def _finish(
         html=safe,
         text=html_to_text(safe),
         title=meta.title,
-        author=meta.author,
+        author=meta.author or _author_from_byline(trace),
         published=meta.published,
         image=meta.image,
         language=meta.language,
@@ -105,6 +106,16 @@ def _finish(
         removals=tuple(trace.removals),
         fingerprints=fingerprints,
     )
+
+
+def _author_from_byline(trace: clean.Trace) -> str | None:
+    """The page named no author but the cleaner took out a byline: the name in it."""
+    for removal in trace.removals:
+        if removal.kind == "byline":
+            name = byline_author(removal.text)
+            if name:
+                return name
+    return None
 
 
 def html_to_text(markup: str) -> str:

@@ -150,6 +150,18 @@ def _is_byline(el: HtmlElement, text: str) -> bool:
     return bool(phrases.BYLINE.match(text) or phrases.AGENCY.match(text))
 
 
+def byline_author(text: str) -> str | None:
+    """The name in a byline ("By Jane Doe, Harbour correspondent" gives "Jane Doe")."""
+    match = phrases.BYLINE.match(text)
+    if match is None:
+        return None
+    name = _NAME_END.split(text[match.end() - 1 :], maxsplit=1)[0].strip()
+    return name or None
+
+
+_NAME_END = re.compile(r"\s*(?:[,|•·/(]|\s[-–—]\s)")
+
+
 def _is_date_line(el: HtmlElement, text: str) -> bool:
     if len(text) > 120:
         return False

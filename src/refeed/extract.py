@@ -476,7 +476,7 @@ def _better_container(root: HtmlElement, content: HtmlElement) -> HtmlElement | 
 
 
 _MAX_LEVELS = 3
-_RESTORABLE = ("ul", "ol", "blockquote", "table", "pre", "dl")
+_RESTORABLE = ("ul", "ol", "blockquote", "table", "pre", "dl", "figure")
 
 
 def _restore_dropped(anchor: HtmlElement, content: HtmlElement) -> None:

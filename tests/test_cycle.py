@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import feedparser
-import pytest
 
 from conftest import DATA, SITE, Site, loopback_config, rss
 from refeed.article import html_to_text
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
 from refeed.store import Store
+from refeed.workers import Extractor
 
 SEED_STORY = [
     "Президент Казахстана Нурсултан Назарбаев сообщил о договоренности",
@@ -80,7 +80,7 @@ def test_cp1251_seed_article_is_clean_cyrillic(site: Site, tmp_path: Path) -> No
 
 
 def test_second_cycle_sends_conditional_requests_and_extracts_nothing(
-    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, tmp_path: Path
 ) -> None:
     feed_url = _serve_demo_pages(site)
     config = _config(tmp_path, SourceConfig(name="news", feed=feed_url))
@@ -89,14 +89,10 @@ def test_second_cycle_sends_conditional_requests_and_extracts_nothing(
         p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (tmp_path / "feeds").iterdir()
     }
     site.hits.clear()
-    calls: list[str] = []
-    import refeed.cycle
-
-    real = refeed.cycle.process
-    monkeypatch.setattr(refeed.cycle, "process", lambda *a, **k: calls.append("x") or real(*a, **k))
-    [result] = asyncio.run(run_cycle(config))
+    extractor = Extractor()
+    [result] = asyncio.run(run_cycle(config, extractor=extractor))
     assert result.ok
-    assert calls == []
+    assert extractor.extractions == 0
     assert [h.status for h in site.hits] == [304]
     assert "if-none-match" in site.hits[0].headers
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (tmp_path / "feeds").iterdir()}

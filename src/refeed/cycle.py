@@ -19,7 +19,7 @@ from pathlib import Path
 
 from refeed import defaults, websub
 from refeed import metrics as _metrics
-from refeed.article import Rules, html_to_text, process, process_html_fragment
+from refeed.article import Rules, html_to_text, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
 from refeed.errors import FetchError, RefeedError, SourceError
@@ -29,6 +29,7 @@ from refeed.publish import publish, publish_index
 from refeed.sanitize import sanitize
 from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
+from refeed.workers import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,13 @@ async def run_cycle(
     names: list[str] | None = None,
     *,
     fetcher: Fetcher | None = None,
+    extractor: Extractor | None = None,
     metrics: _metrics.Metrics | None = None,
     on_done: Callable[[SourceResult], None] | None = None,
 ) -> list[SourceResult]:
     """Run every enabled source (or the named ones) once; never raises for one source.
 
+    Pages are extracted by *extractor* (worker processes), its own one when not given;
     *metrics* (else the process default) counts fetches, extractions and items;
     *on_done* is called with each source's result as it finishes (a progress bar).
     """
@@ -95,13 +98,15 @@ async def run_cycle(
     )
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(fetch_settings(config))
+    own_extractor = extractor is None
+    extractor = extractor or Extractor()
     store = Store(config.database)
 
     async def one(source: SourceConfig) -> SourceResult:
         if _backing_off(store, source.name):
             result = SourceResult(source.name, skipped=True)
         else:
-            result = await run_source(config, source, fetcher, store)
+            result = await run_source(config, source, fetcher, store, extractor)
         if on_done is not None:
             on_done(result)
         return result
@@ -114,13 +119,15 @@ async def run_cycle(
             await websub.ping(fetcher, config.websub_hub, config.base_url, results)
     finally:
         store.close()
+        if own_extractor:
+            extractor.close()
         if own_fetcher:
             await fetcher.aclose()
     return list(results)
 
 
 async def run_source(
-    config: Config, source: SourceConfig, fetcher: Fetcher, store: Store
+    config: Config, source: SourceConfig, fetcher: Fetcher, store: Store, extractor: Extractor
 ) -> SourceResult:
     """One source's part of a cycle; its error is recorded and returned, not raised."""
     started = time.monotonic()
@@ -128,7 +135,7 @@ async def run_source(
     _running.set(result)
     try:
         with private_networks(config.private_ok(source)):
-            await _run_source(config, source, fetcher, store, result)
+            await _run_source(config, source, fetcher, store, result, extractor=extractor)
     except SourceError as exc:
         result.error = str(_named(exc, source.name))
         if isinstance(exc, FetchError) and exc.url == source.url:
@@ -211,7 +218,13 @@ def _named(exc: SourceError, name: str) -> SourceError:
 
 
 async def _run_source(
-    config: Config, source: SourceConfig, fetcher: Fetcher, store: Store, result: SourceResult
+    config: Config,
+    source: SourceConfig,
+    fetcher: Fetcher,
+    store: Store,
+    result: SourceResult,
+    *,
+    extractor: Extractor,
 ) -> None:
     is_feed = source.kind == "feed"
     response = await _fetch(
@@ -244,7 +257,15 @@ async def _run_source(
     rules = _rules(source, store, entries)
     items = await asyncio.gather(
         *(
-            _item(source, fetcher=fetcher, store=store, entry=e, stored=s, rules=rules)
+            _item(
+                source,
+                fetcher=fetcher,
+                store=store,
+                extractor=extractor,
+                entry=e,
+                stored=s,
+                rules=rules,
+            )
             for e, s in todo
         )
     )
@@ -301,6 +322,7 @@ async def _item(
     *,
     fetcher: Fetcher,
     store: Store,
+    extractor: Extractor,
     entry: Entry,
     stored: Item | None,
     rules: Rules,
@@ -321,13 +343,9 @@ async def _item(
             )
             if response.not_modified and stored is not None:
                 return stored
-            loop = asyncio.get_running_loop()
             began = time.monotonic()
-            article = await loop.run_in_executor(
-                None,
-                lambda: process(
-                    response.body, url=response.url, content_type=response.content_type, rules=rules
-                ),
+            article = await extractor.process(
+                response.body, url=response.url, content_type=response.content_type, rules=rules
             )
             _metrics.active().extracted(time.monotonic() - began, article.removed)
             store.save_validators(entry.url, response.validators)

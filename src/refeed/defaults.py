@@ -39,3 +39,7 @@ MIN_ARTICLE_CHARS = (
     200  # below this, an extraction is treated as a failure and the feed summary is kept
 )
 SHRINK_RATIO = 0.5  # a re-extraction shorter than this share of the stored text is not taken
+
+# workers
+WORKER_MAX_TASKS = 500  # pages per worker process before a fresh pool replaces the pool
+PAGES_IN_FLIGHT = 24  # article pages being fetched or extracted at once

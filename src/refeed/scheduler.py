@@ -21,6 +21,7 @@ from refeed import defaults
 from refeed.config import Config
 from refeed.cycle import fetch_settings, run_cycle
 from refeed.fetch import Fetcher
+from refeed.workers import Extractor
 
 if TYPE_CHECKING:
     from refeed.store import SourceState
@@ -60,10 +61,12 @@ async def serve_forever(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     running: set[asyncio.Task[object]] = set()
-    async with Fetcher(fetch_settings(config)) as fetcher:
+    async with Fetcher(fetch_settings(config)) as fetcher, Extractor() as extractor:
 
         async def job(name: str) -> None:
-            task = asyncio.ensure_future(run_cycle(config, [name], fetcher=fetcher))
+            task = asyncio.ensure_future(
+                run_cycle(config, [name], fetcher=fetcher, extractor=extractor)
+            )
             running.add(task)
             try:
                 await asyncio.shield(task)

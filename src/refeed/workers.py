@@ -1,0 +1,104 @@
+"""The article path off the event loop: a pool of worker processes, one per core.
+
+Extraction is CPU work (parsing, scoring, cleaning); run in the event loop's thread it
+would stall every fetch, and in threads it would share one core. An :class:`Extractor`
+sends each page's bytes, URL and rules to a worker process and awaits the plain
+:class:`~refeed.models.Article` it sends back. The pool starts on the first page (a cycle
+where nothing changed starts no process), workers come from a ``forkserver`` that has
+already imported the article path, and the pool is replaced by a fresh one after
+:data:`~refeed.defaults.WORKER_MAX_TASKS` pages per worker (when no page is in flight,
+so never two pools at once) so that memory stays flat in a daemon. (Not with
+``max_tasks_per_child``: on Python 3.11 a pool whose workers exit that way can hang.)
+With one worker the pages run in a thread of this process instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from types import TracebackType
+from typing import Self
+
+from refeed import defaults
+from refeed.article import Rules, process
+from refeed.errors import ParseError
+from refeed.models import Article
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Extractor:
+    """Runs :func:`refeed.article.process` in worker processes; ``workers=1`` runs it in a thread."""
+
+    def __init__(self, workers: int | None = None, backlog: int = defaults.PAGES_IN_FLIGHT) -> None:
+        self.workers = max(1, workers if workers is not None else cores())
+        # held from a page's request to the end of its extraction: fetched pages cannot
+        # pile up in memory waiting for a worker (the network is faster than the cores)
+        self.pages = asyncio.Semaphore(backlog)
+        self.extractions = 0  # pages sent to the article path
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_pages = 0  # pages sent to the current pool
+        self._in_flight = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (after the pages they are on); the next page starts a new pool."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _executor(self) -> Executor | None:
+        if self.workers == 1:
+            return None  # the loop's default thread pool
+        worn = self._pool_pages >= defaults.WORKER_MAX_TASKS * self.workers
+        if worn and self._in_flight == 0:
+            self.close()
+        if self._pool is None:
+            self._pool_pages = 0
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["refeed.article"])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+            )
+        self._pool_pages += 1
+        return self._pool
+
+    async def process(
+        self, body: bytes, *, url: str, content_type: str | None, rules: Rules
+    ) -> Article:
+        """The clean article of one page, computed off the event loop."""
+        self.extractions += 1
+        executor = self._executor()
+        job = partial(process, body, url=url, content_type=content_type, rules=rules)
+        self._in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, job)
+        except BrokenProcessPool as exc:
+            # a worker died (killed for memory, or a crash in a C library): this page
+            # fails alone and the next page gets a fresh pool
+            if self._pool is executor:
+                self._pool = None
+            raise ParseError("the extraction worker died on this page", url=url) from exc
+        finally:
+            self._in_flight -= 1

@@ -88,6 +88,19 @@ def test_save_item_twice_keeps_first_seen_and_updates_content(store: Store) -> N
     assert len(store.items("news", 10)) == 1
 
 
+def test_save_items_inserts_and_updates_in_one_transaction(tmp_path: Path) -> None:
+    with Store(tmp_path / "r.db") as store:
+        store.save_item(make_item(1))
+        commits: list[bool] = []
+        store._db.set_trace_callback(lambda sql: commits.append(sql.startswith("COMMIT")))
+        store.save_items([make_item(1, title="Changed"), make_item(2), make_item(3)])
+        store.save_items([])
+        store._db.set_trace_callback(None)
+        assert sum(commits) == 1  # one commit for the three items, none for no items
+        assert [i.title for i in store.items("news", 10)] == ["Title 3", "Title 2", "Changed"]
+        assert store.item("news", make_item(1).url) == make_item(1, title="Changed")
+
+
 def test_item_missing_returns_none(store: Store) -> None:
     assert store.item("news", "https://example.org/none") is None
 

@@ -9,7 +9,7 @@ UTC text and read back as timezone-aware datetimes.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,6 +150,31 @@ def _row_to_item(row: sqlite3.Row) -> Item:
     )
 
 
+def _item_row(item: Item) -> tuple[Any, ...]:
+    return (
+        item.source,
+        item.url,
+        item.guid,
+        item.title,
+        item.content_html,
+        _dump(item.first_seen),
+        item.summary,
+        item.author,
+        _dump(item.published),
+        _dump(item.updated),
+        item.image,
+        item.language,
+        int(item.full_text),
+    )
+
+
+_ITEM_UPDATES = ", ".join(
+    f"{col} = excluded.{col}"
+    for col in _ITEM_COLUMNS.replace(" ", "").split(",")
+    if col not in ("source", "url", "first_seen")
+)
+
+
 class Store:
     """A connection to the refeed database; use as a context manager or call :meth:`close`."""
 
@@ -223,31 +248,18 @@ class Store:
         return None if row is None else _row_to_item(row)
 
     def save_item(self, item: Item) -> None:
-        values = (
-            item.source,
-            item.url,
-            item.guid,
-            item.title,
-            item.content_html,
-            _dump(item.first_seen),
-            item.summary,
-            item.author,
-            _dump(item.published),
-            _dump(item.updated),
-            item.image,
-            item.language,
-            int(item.full_text),
-        )
-        updates = ", ".join(
-            f"{col} = excluded.{col}"
-            for col in _ITEM_COLUMNS.replace(" ", "").split(",")
-            if col not in ("source", "url", "first_seen")
-        )
+        self.save_items([item])
+
+    def save_items(self, items: Iterable[Item]) -> None:
+        """Insert or update ``items`` in one transaction (one commit per source, not per item)."""
+        rows = [_item_row(item) for item in items]
+        if not rows:
+            return
         with self._db:
-            self._db.execute(
-                f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
-                f" ON CONFLICT (source, url) DO UPDATE SET {updates}",
-                values,
+            self._db.executemany(
+                f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * len(rows[0]))})"
+                f" ON CONFLICT (source, url) DO UPDATE SET {_ITEM_UPDATES}",
+                rows,
             )
 
     def items(self, source: str, limit: int) -> list[Item]:

@@ -257,3 +257,21 @@ def test_full_text_feed_republished_clean_without_fetching_pages(
     entry = feedparser.parse((tmp_path / "feeds" / "ru.atom").read_bytes()).entries[0]
     text = html_to_text(entry.content[0].value)
     assert text.split("\n\n") == story
+
+
+def test_unchanged_page_that_gave_no_story_is_not_extracted_again(
+    site: Site, tmp_path: Path
+) -> None:
+    site.add("news/a.html", "<html><body><p>Short.</p></body></html>")
+    feed_url = site.add(
+        "rss.xml", rss(site, [("news/a.html", "Story A")]), content_type="application/rss+xml"
+    )
+    config = _config(tmp_path, SourceConfig(name="news", feed=feed_url))
+    [result] = asyncio.run(run_cycle(config))
+    assert result.failed_pages == 1  # published with its summary, retried next cycle
+    site.hits.clear()
+    extractor = Extractor(1)
+    [result] = asyncio.run(run_cycle(config, extractor=extractor))
+    assert result.ok and extractor.extractions == 0
+    assert [(h.path, h.status) for h in site.hits] == [("/rss.xml", 304), ("/news/a.html", 304)]
+    assert "if-none-match" in site.hits[1].headers

@@ -276,7 +276,7 @@ async def _run_source(
             result.updated += 1
         if not item.full_text:
             result.failed_pages += 1
-        store.save_item(item)
+    store.save_items(items)
     store.prune(source.name, config.max_items_of(source))
     feed_files = [config.output_dir / f"{source.name}.{f}" for f in config.formats_of(source)]
     if response.not_modified and not todo and all(p.exists() for p in feed_files):
@@ -284,7 +284,10 @@ async def _run_source(
         return
     info = feed_info(config, source, listing)
     published = store.items(source.name, config.max_items_of(source))
-    result.written = publish(info, published, config.output_dir, config.formats_of(source))
+    # in a thread: rendering is short, but each file's fsync would stall every fetch
+    result.written = await asyncio.to_thread(
+        publish, info, published, config.output_dir, config.formats_of(source)
+    )
     # validators are saved last: a cycle that dies before publishing fetches afresh
     store.save_validators(source.url, response.validators)
 
@@ -337,16 +340,18 @@ async def _item(
                 entry.content or entry.summary or "", url=entry.url, rules=rules
             )
         else:
-            validators = store.validators(entry.url) if stored and stored.full_text else None
-            response = await _fetch(
-                fetcher, entry.url, validators=validators, headers=source.headers
-            )
-            if response.not_modified and stored is not None:
-                return stored
-            began = time.monotonic()
-            article = await extractor.process(
-                response.body, url=response.url, content_type=response.content_type, rules=rules
-            )
+            # a stored page that has not changed (304) would extract to the same article
+            validators = store.validators(entry.url) if stored is not None else None
+            async with extractor.pages:  # fetch no faster than the workers extract
+                response = await _fetch(
+                    fetcher, entry.url, validators=validators, headers=source.headers
+                )
+                if response.not_modified and stored is not None:
+                    return stored
+                began = time.monotonic()
+                article = await extractor.process(
+                    response.body, url=response.url, content_type=response.content_type, rules=rules
+                )
             _metrics.active().extracted(time.monotonic() - began, article.removed)
             store.save_validators(entry.url, response.validators)
         store.learn(source.name, entry.url, article.fingerprints)

@@ -499,3 +499,27 @@ def test_publish_index_writes_index_opml(tmp_path: Path) -> None:
         "https://feeds.example.org/news.atom",
     ]
     assert publish_index(list(reversed(feeds)), tmp_path) is False
+
+
+def test_each_items_html_is_sanitised_once_for_all_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = publish.sanitize
+    monkeypatch.setattr(publish, "sanitize", lambda html: calls.append(html) or real(html))
+    items = [
+        Item(
+            source="news",
+            url=f"https://example.org/once/{n}",
+            guid=f"once-{n}",
+            title=f"Once {n}",
+            content_html=f"<p>Sanitised once, item {n}<script>x()</script></p>",
+            first_seen=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for n in range(3)
+    ]
+    written = publish.publish(FEED, items, tmp_path)
+    assert len(written) == 3
+    assert sorted(calls) == sorted(item.content_html for item in items)
+    for path in written:
+        assert b"x()" not in path.read_bytes() and b"Sanitised once, item 2" in path.read_bytes()

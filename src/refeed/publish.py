@@ -19,6 +19,7 @@ import re
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -73,8 +74,13 @@ def _plain(text: str | None) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1024)
 def _html(text: str | None) -> str:
-    """HTML fit for a feed: sanitised again here, whatever the store holds (idempotent)."""
+    """HTML fit for a feed: sanitised again here, whatever the store holds (idempotent).
+
+    Cached: each item's HTML goes into three formats, and into every cycle's feeds
+    while it stays in them; sanitising is most of the time publishing takes.
+    """
     text = _clean(text)
     return sanitize(text) if text else ""
 

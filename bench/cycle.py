@@ -101,13 +101,16 @@ class TreeSampler(threading.Thread):
             time.sleep(self.interval)
 
 
-def run_refeed(config: Path, cycles: int, stats: str) -> tuple[list[dict[str, Any]], float]:
+def run_refeed(
+    config: Path, cycles: int, stats: str, workers: int | None = None
+) -> tuple[list[dict[str, Any]], float]:
     """Run ``cycles`` cycles in one refeed process; per-cycle lines and peak tree RSS."""
     # REFEED_SRC runs another checkout's src/ (a baseline) with this benchmark
     env = {**os.environ, "PYTHONPATH": os.environ.get("REFEED_SRC", str(HERE.parent / "src"))}
     child = subprocess.Popen(
         [sys.executable, str(HERE / "loopback.py"), "run", str(config),
-         "--cycles", str(cycles), "--stats", stats],
+         "--cycles", str(cycles), "--stats", stats,
+         *(["--workers", str(workers)] if workers else [])],
         stdout=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     sampler = TreeSampler(child.pid)
@@ -155,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="article pages")
     parser.add_argument("--max-connections", type=int, default=defaults.MAX_CONNECTIONS)
     parser.add_argument("--max-per-host", type=int, default=defaults.MAX_PER_HOST)
+    parser.add_argument("--workers", type=int, help="extraction processes (default: cores)")
     args = parser.parse_args(argv)
     command = shlex.join(["python", "bench/cycle.py", *(argv or sys.argv[1:])])
     cores = os.cpu_count() or 1
@@ -166,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             limits = {"max_connections": args.max_connections, "max_per_host": args.max_per_host}
             config = write_config(Path(tmp), args.sources, port, args.items, limits)
             print(f"$ {command}")
-            lines, peak_mb = run_refeed(config, 1 + args.warm_cycles, f"http://{host_of(0)}:{port}")
+            lines, peak_mb = run_refeed(
+                config, 1 + args.warm_cycles, f"http://{host_of(0)}:{port}", args.workers
+            )
             db_mb = (Path(tmp) / "refeed.db").stat().st_size / 2**20
     finally:
         server.terminate()

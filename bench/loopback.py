@@ -231,7 +231,7 @@ async def run(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     warnings.simplefilter("ignore")  # dateutil warns about odd time zone names
     config = load_config(args.config)
-    pool = Extractor() if Extractor is not None else None
+    pool = Extractor(args.workers) if Extractor is not None else None
     kwargs = {"extractor": pool} if pool is not None else {}
     async with Fetcher(fetch_settings(config)) as fetcher:
         for cycle in range(args.cycles):
@@ -275,6 +275,7 @@ def main() -> None:
     r.add_argument("config", type=Path)
     r.add_argument("--cycles", type=int, default=2)
     r.add_argument("--stats", help="base URL of the server's /__stats")
+    r.add_argument("--workers", type=int, help="extraction processes (1: a thread, as before)")
     args = parser.parse_args()
     asyncio.run(serve(args) if args.command == "serve" else run(args))
 

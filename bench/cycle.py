@@ -110,7 +110,7 @@ def run_refeed(
     child = subprocess.Popen(
         [sys.executable, str(HERE / "loopback.py"), "run", str(config),
          "--cycles", str(cycles), "--stats", stats,
-         *(["--workers", str(workers)] if workers else [])],
+         *(["--workers", str(workers)] if workers is not None else [])],
         stdout=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     sampler = TreeSampler(child.pid)
@@ -158,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="article pages")
     parser.add_argument("--max-connections", type=int, default=defaults.MAX_CONNECTIONS)
     parser.add_argument("--max-per-host", type=int, default=defaults.MAX_PER_HOST)
-    parser.add_argument("--workers", type=int, help="extraction processes (default: cores)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="extraction processes (default: cores; 0: a thread, as before the pool)",
+    )
     args = parser.parse_args(argv)
     command = shlex.join(["python", "bench/cycle.py", *(argv or sys.argv[1:])])
     cores = os.cpu_count() or 1

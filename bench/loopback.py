@@ -275,7 +275,7 @@ def main() -> None:
     r.add_argument("config", type=Path)
     r.add_argument("--cycles", type=int, default=2)
     r.add_argument("--stats", help="base URL of the server's /__stats")
-    r.add_argument("--workers", type=int, help="extraction processes (1: a thread, as before)")
+    r.add_argument("--workers", type=int, help="extraction processes (0: a thread, as before)")
     args = parser.parse_args()
     asyncio.run(serve(args) if args.command == "serve" else run(args))
 

@@ -25,7 +25,7 @@ async def _both(extractor: Extractor, bodies: list[bytes]) -> list[object]:
         return await asyncio.gather(*jobs, return_exceptions=True)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [0, 1, 2])
 def test_workers_return_the_same_article_as_in_process(workers: int) -> None:
     expected = process(PAGE, url=URL, content_type="text/html", rules=Rules(strip=(".x",)))
     extractor = Extractor(workers)

@@ -25,7 +25,7 @@ from refeed.config import Config, SourceConfig
 from refeed.errors import FetchError, RefeedError, SourceError
 from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings, private_networks
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
-from refeed.publish import publish, publish_index
+from refeed.publish import publish_index, render, write_all
 from refeed.sanitize import sanitize
 from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
@@ -284,10 +284,10 @@ async def _run_source(
         return
     info = feed_info(config, source, listing)
     published = store.items(source.name, config.max_items_of(source))
-    # in a thread: rendering is short, but each file's fsync would stall every fetch
-    result.written = await asyncio.to_thread(
-        publish, info, published, config.output_dir, config.formats_of(source)
-    )
+    # rendered here (lxml is only ever used by one thread of this process), written in a
+    # thread: each file's fsync would stall every fetch
+    files = render(info, published, config.output_dir, config.formats_of(source))
+    result.written = await asyncio.to_thread(write_all, files)
     # validators are saved last: a cycle that dies before publishing fetches afresh
     store.save_validators(source.url, response.validators)
 

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -430,14 +430,27 @@ def publish(
     *items* come newest first, already cut to the feed's size. Returns the paths
     actually (re)written; files whose bytes did not change are left alone.
     """
+    return write_all(render(feed, items, output_dir, formats))
+
+
+def render(
+    feed: FeedInfo,
+    items: Sequence[Item],
+    output_dir: Path,
+    formats: Sequence[str] = FORMATS,
+) -> dict[Path, bytes]:
+    """The bytes of each of *feed*'s files, by path (CPU work: lxml and nh3)."""
     _check_formats(formats)
     _check_name(feed)
-    written = []
-    for fmt in dict.fromkeys(formats):
-        path = output_dir / _file_name(feed, fmt)
-        if write_atomic(path, _RENDERERS[fmt](feed, items)):
-            written.append(path)
-    return written
+    return {
+        output_dir / _file_name(feed, fmt): _RENDERERS[fmt](feed, items)
+        for fmt in dict.fromkeys(formats)
+    }
+
+
+def write_all(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write each file atomically (I/O only, safe in a thread); the paths that changed."""
+    return [path for path, data in files.items() if write_atomic(path, data)]
 
 
 def publish_index(

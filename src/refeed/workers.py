@@ -9,7 +9,10 @@ already imported the article path, and the pool is replaced by a fresh one after
 :data:`~refeed.defaults.WORKER_MAX_TASKS` pages per worker (when no page is in flight,
 so never two pools at once) so that memory stays flat in a daemon. (Not with
 ``max_tasks_per_child``: on Python 3.11 a pool whose workers exit that way can hang.)
-With one worker the pages run in a thread of this process instead.
+Every extraction runs alone in its worker: lxml is not safe with several threads
+working on trees at once (a stress test of 8 threads crashed it), so even one core gets
+one worker process, never a thread. ``workers=0`` runs the pages in a thread of this
+process, for benchmarks and debugging only.
 """
 
 from __future__ import annotations
@@ -38,10 +41,10 @@ def cores() -> int:
 
 
 class Extractor:
-    """Runs :func:`refeed.article.process` in worker processes; ``workers=1`` runs it in a thread."""
+    """Runs :func:`refeed.article.process` in worker processes (``workers=0``: in a thread)."""
 
     def __init__(self, workers: int | None = None, backlog: int = defaults.PAGES_IN_FLIGHT) -> None:
-        self.workers = max(1, workers if workers is not None else cores())
+        self.workers = max(0, workers if workers is not None else cores())
         # held from a page's request to the end of its extraction: fetched pages cannot
         # pile up in memory waiting for a worker (the network is faster than the cores)
         self.pages = asyncio.Semaphore(backlog)
@@ -68,7 +71,7 @@ class Extractor:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _executor(self) -> Executor | None:
-        if self.workers == 1:
+        if self.workers == 0:
             return None  # the loop's default thread pool
         worn = self._pool_pages >= defaults.WORKER_MAX_TASKS * self.workers
         if worn and self._in_flight == 0:

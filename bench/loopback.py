@@ -212,6 +212,13 @@ def tree_cpu_and_rss() -> tuple[float, float]:
     return cpu, rss_bytes / 2**20
 
 
+def psutil_rss() -> int:
+    """RSS of this process alone, in bytes."""
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
 def main_cpu() -> float:
     """CPU seconds of this process alone (the event loop and its threads)."""
     t = os.times()
@@ -255,6 +262,7 @@ async def run(args: argparse.Namespace) -> None:
                 "kept": sum(r.kept for r in results),
                 "failed_pages": sum(r.failed_pages for r in results),
                 "rss_mb": round(rss_mb, 1),
+                "main_rss_mb": round(psutil_rss() / 2**20, 1),
             }
             if args.stats:
                 line["server"] = get_json(args.stats + "/__stats")

@@ -62,3 +62,23 @@ def test_a_worn_pool_is_replaced_between_pages(monkeypatch: pytest.MonkeyPatch) 
     # one page per worker, two workers: a fresh pool every second page
     assert pools[0] is pools[1] and pools[2] is pools[3]
     assert len({id(p) for p in pools}) == 3
+
+
+def test_a_worn_pool_busy_with_pages_is_replaced_once_they_are_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(defaults, "WORKER_MAX_TASKS", 1)
+    extractor = Extractor(2)
+    pools: list[object] = []
+
+    async def one() -> None:
+        await extractor.process(PAGE, url=URL, content_type="text/html", rules=Rules())
+        pools.append(extractor._pool)
+
+    async def many() -> None:
+        async with extractor:
+            await asyncio.gather(*(one() for _ in range(7)))
+
+    asyncio.run(many())
+    assert extractor.extractions == 7 and len(pools) == 7
+    assert len({id(p) for p in pools}) >= 3  # 2 pages per pool (1 per worker x 2 workers)

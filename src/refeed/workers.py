@@ -6,8 +6,9 @@ sends each page's bytes, URL and rules to a worker process and awaits the plain
 :class:`~refeed.models.Article` it sends back. The pool starts on the first page (a cycle
 where nothing changed starts no process), workers come from a ``forkserver`` that has
 already imported the article path, and the pool is replaced by a fresh one after
-:data:`~refeed.defaults.WORKER_MAX_TASKS` pages per worker (when no page is in flight,
-so never two pools at once) so that memory stays flat in a daemon. (Not with
+:data:`~refeed.defaults.WORKER_MAX_TASKS` pages per worker (new pages wait for the worn
+pool's last ones, so never two pools at once): lxml leaves a worker's heap at the size of
+the largest page it met, and fresh workers keep memory flat and low. (Not with
 ``max_tasks_per_child``: on Python 3.11 a pool whose workers exit that way can hang.)
 Every extraction runs alone in its worker: lxml is not safe with several threads
 working on trees at once (a stress test of 8 threads crashed it), so even one core gets
@@ -52,6 +53,7 @@ class Extractor:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_pages = 0  # pages sent to the current pool
         self._in_flight = 0
+        self._drained = asyncio.Event()  # set when no page is in flight
 
     async def __aenter__(self) -> Self:
         return self
@@ -70,12 +72,19 @@ class Extractor:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _executor(self) -> Executor | None:
+    def _worn(self) -> bool:
+        return self._pool_pages >= defaults.WORKER_MAX_TASKS * self.workers
+
+    async def _executor(self) -> Executor | None:
         if self.workers == 0:
             return None  # the loop's default thread pool
-        worn = self._pool_pages >= defaults.WORKER_MAX_TASKS * self.workers
-        if worn and self._in_flight == 0:
-            self.close()
+        while self._pool is not None and self._worn():
+            if self._in_flight == 0:
+                self.close()  # its workers are idle: they exit at once
+                break
+            # the worn pool finishes its pages before a fresh one starts: never two pools
+            self._drained.clear()
+            await self._drained.wait()
         if self._pool is None:
             self._pool_pages = 0
             context = multiprocessing.get_context("forkserver")
@@ -92,7 +101,7 @@ class Extractor:
     ) -> Article:
         """The clean article of one page, computed off the event loop."""
         self.extractions += 1
-        executor = self._executor()
+        executor = await self._executor()
         job = partial(process, body, url=url, content_type=content_type, rules=rules)
         self._in_flight += 1
         try:
@@ -105,3 +114,5 @@ class Extractor:
             raise ParseError("the extraction worker died on this page", url=url) from exc
         finally:
             self._in_flight -= 1
+            if self._in_flight == 0:
+                self._drained.set()

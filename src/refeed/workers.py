@@ -7,8 +7,7 @@ sends each page's bytes, URL and rules to a worker process and awaits the plain
 where nothing changed starts no process), workers come from a ``forkserver`` that has
 already imported the article path, and the pool is replaced by a fresh one after
 :data:`~refeed.defaults.WORKER_MAX_TASKS` pages per worker (new pages wait for the worn
-pool's last ones, so never two pools at once): lxml leaves a worker's heap at the size of
-the largest page it met, and fresh workers keep memory flat and low. (Not with
+pool's last ones, so never two pools at once), so that memory stays flat in a daemon. (Not with
 ``max_tasks_per_child``: on Python 3.11 a pool whose workers exit that way can hang.)
 Every extraction runs alone in its worker: lxml is not safe with several threads
 working on trees at once (a stress test of 8 threads crashed it), so even one core gets

@@ -74,7 +74,7 @@ def _plain(text: str | None) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _html(text: str | None) -> str:
     """HTML fit for a feed: sanitised again here, whatever the store holds (idempotent).
 

@@ -270,9 +270,9 @@ class _Readability(Document):  # type: ignore[misc]
     :func:`refeed.clean.prepare` have already cleaned.
 
     Its own ``_parse`` would copy the tree through lxml's ``Cleaner`` to drop scripts,
-    styles, comments and hidden elements: all gone already (and hidden boxes that are
-    the rest of a list were deliberately revealed). A plain copy is enough, and keeps
-    the caller's tree untouched.
+    styles and comments (gone already) and hidden elements (judged already by
+    :mod:`refeed.clean.chrome`, which keeps the hidden rest of a list and a hidden box
+    holding the story). A plain copy is enough, and keeps the caller's tree untouched.
     """
 
     def _parse(self, input: HtmlElement) -> HtmlElement:

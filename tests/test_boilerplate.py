@@ -364,6 +364,20 @@ def test_a_list_readability_drops_for_its_links_comes_back() -> None:
     assert story_kept(text)
 
 
+def test_an_embedded_quote_readability_drops_comes_back_where_it_was() -> None:
+    quote = (
+        '<div class="embed"><div class="inner"><blockquote class="tweet"><p>The northern quay '
+        'is closed to lorries until further notice, <a href="https://social.example/h">'
+        '#harbour</a> <a href="https://social.example/q">#quay</a> works start in January.'
+        '</p>— Harbour Authority <a href="https://social.example/s/1">12 March 2026</a>'
+        "</blockquote></div></div>"
+    )
+    text = process(page(quote), url=URL).text
+    assert "closed to lorries until further notice" in text
+    assert text.index("until further notice") < text.index(STORY[2][:40])
+    assert story_kept(text)
+
+
 def test_json_ld_article_body_when_the_page_holds_little() -> None:
     body_text = "\\n".join(STORY)
     ld = (

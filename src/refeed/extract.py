@@ -493,13 +493,27 @@ def _restore_dropped(anchor: HtmlElement, content: HtmlElement) -> None:
             continue
         if chrome_kind(block) is not None or link_text_ratio(block, text) >= 0.5:
             continue  # link lists were dropped for a reason
-        for previous in block.itersiblings(preceding=True):
-            anchor_point = kept.get(text_of(previous))
-            if anchor_point is not None and anchor_point.getparent() is not None:
-                anchor_point.addnext(copy.deepcopy(block))
-                forget_text(anchor_point.iterancestors())
-                story = _squash(text_of(content))
-                break
+        anchor_point = _kept_before(block, anchor, kept)
+        if anchor_point is not None:
+            anchor_point.addnext(copy.deepcopy(block))
+            forget_text(anchor_point.iterancestors())
+            story = _squash(text_of(content))
+
+
+def _kept_before(
+    block: HtmlElement, top: HtmlElement, kept: dict[str, HtmlElement]
+) -> HtmlElement | None:
+    """The story's copy of the last kept paragraph before ``block`` (below ``top``)."""
+    node: HtmlElement | None = block
+    while node is not None and node is not top:
+        for previous in node.itersiblings(preceding=True):
+            candidates = [previous, *previous.iter("p", "li", "h2", "h3", "h4")]
+            for candidate in reversed(candidates):
+                found = kept.get(text_of(candidate))
+                if found is not None and found.getparent() is not None:
+                    return found
+        node = node.getparent()
+    return None
 
 
 def _story_siblings(

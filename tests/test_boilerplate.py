@@ -341,6 +341,15 @@ def test_a_summary_after_the_story_is_not_taken_for_its_lead() -> None:
     assert text.startswith(STORY[0])
 
 
+def test_a_long_lead_outside_the_story_container_comes_back() -> None:
+    lead = " ".join(["The city will spend forty million euros on the harbour's oldest quay."] * 13)
+    assert 800 < len(lead) < 1500
+    body = page().replace(
+        b'<div class="main">', f'<div class="main"><div class="chapo">{lead}</div>'.encode()
+    )
+    assert process(body, url=URL).text.startswith(lead[:200])
+
+
 def test_a_story_cut_into_one_box_per_paragraph_is_kept_whole() -> None:
     boxes = "".join(f'<div class="paragraph"><div><p>{p} {p}</p></div></div>' for p in STORY)
     body = (
@@ -376,6 +385,15 @@ def test_an_embedded_quote_readability_drops_comes_back_where_it_was() -> None:
     assert "closed to lorries until further notice" in text
     assert text.index("until further notice") < text.index(STORY[2][:40])
     assert story_kept(text)
+
+
+def test_a_list_readability_drops_that_links_to_other_sites_comes_back() -> None:
+    sources = "".join(
+        f'<li><a href="https://{site}.example/report">Report by {site} on the quay</a></li>'
+        for site in ("council", "ministry", "university")
+    )
+    text = process(page(f"<ul>{sources}</ul>"), url=URL).text
+    assert "Report by council on the quay" in text and story_kept(text)
 
 
 def test_json_ld_article_body_when_the_page_holds_little() -> None:

@@ -28,6 +28,7 @@ from refeed.clean.chrome import chrome_kind
 from refeed.clean.shape import TRUNCATED, link_text_ratio
 from refeed.dom import forget_text, name_words, remembering_text, text_of
 from refeed.errors import ParseError
+from refeed.urls import site_of
 
 log = logging.getLogger(__name__)
 logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
@@ -254,7 +255,7 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
     with remembering_text():  # nothing below changes the page's tree
-        better = _better_container(root, content)
+        better = _better_container(root, content, url)
         if better is not None:
             content = better
         lead = _lead(root, content)
@@ -289,7 +290,7 @@ _LEAD_WORDS = frozenset(
         "strapline", "leadtext", "introtext", "teasertext", "articlelead", "articleintro",
     )
 )  # fmt: skip
-_LEAD_CHARS = (40, 800)
+_LEAD_CHARS = (40, 1500)
 _LEAD_WINDOW = 200  # elements after the title where a lead may sit
 _DECK_WINDOW = 15  # elements after the title where an unnamed deck may sit
 
@@ -427,7 +428,7 @@ def _between(block: HtmlElement, top: HtmlElement) -> list[HtmlElement]:
     return found
 
 
-def _better_container(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
+def _better_container(root: HtmlElement, content: HtmlElement, url: str = "") -> HtmlElement | None:
     """readability's choice with the story's other parts around it, when it left some out.
 
     readability keeps its best node and some of its siblings; a story cut into many
@@ -447,7 +448,7 @@ def _better_container(root: HtmlElement, content: HtmlElement) -> HtmlElement | 
     anchor = _anchor(root, content)
     if anchor is None:
         return None
-    _restore_dropped(anchor, content)
+    _restore_dropped(anchor, content, url)
     story = _squash(text_of(content))
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
@@ -479,7 +480,7 @@ _MAX_LEVELS = 3
 _RESTORABLE = ("ul", "ol", "blockquote", "table", "pre", "dl", "figure")
 
 
-def _restore_dropped(anchor: HtmlElement, content: HtmlElement) -> None:
+def _restore_dropped(anchor: HtmlElement, content: HtmlElement, url: str = "") -> None:
     """Put back the lists, quotes and tables readability's own cleaning took out of the
     story it chose (it drops link-rich lists and embedded quotes); the cleaners judge
     them afterwards like any other block. Each goes after the paragraph it followed."""
@@ -491,13 +492,22 @@ def _restore_dropped(anchor: HtmlElement, content: HtmlElement) -> None:
         text = text_of(block)
         if len(text) < _MIN_PROSE_CHARS or _squash(text)[:60] in story:
             continue
-        if chrome_kind(block) is not None or link_text_ratio(block, text) >= 0.5:
-            continue  # link lists were dropped for a reason
+        if chrome_kind(block) is not None:
+            continue
+        if link_text_ratio(block, text) >= 0.5 and not _links_elsewhere(block, url):
+            continue  # a list of the site's own links was dropped for a reason
         anchor_point = _kept_before(block, anchor, kept)
         if anchor_point is not None:
             anchor_point.addnext(copy.deepcopy(block))
             forget_text(anchor_point.iterancestors())
             story = _squash(text_of(content))
+
+
+def _links_elsewhere(block: HtmlElement, url: str) -> bool:
+    """Every link goes to another site: a story's list of sources, not its site's teasers."""
+    site = site_of(url)
+    hrefs = [a.get("href", "") for a in block.iter("a")]
+    return bool(site) and bool(hrefs) and all(site_of(h) not in ("", site) for h in hrefs)
 
 
 def _kept_before(

@@ -18,7 +18,7 @@ from refeed.clean.shape import BLOCKS, HEADINGS, SENTENCE_END, is_leaf_block, te
 from refeed.clean.trace import Trace
 from refeed.dom import forget_text, name_words, text_of
 
-MAX_CAPTION_CHARS = 250
+MAX_CAPTION_CHARS = 100  # a longer caption tells part of the story
 MAX_LINE_CHARS = 300
 MAX_BYLINE_CHARS = 80
 _MIN_ALT_KEY = 8

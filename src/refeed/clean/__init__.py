@@ -22,19 +22,12 @@ from lxml.html import HtmlElement
 
 from refeed.clean.chrome import remove_chrome
 from refeed.clean.lines import remove_lines
-from refeed.clean.shape import BLOCKS, link_text_ratio
+from refeed.clean.shape import BLOCKS
 from refeed.clean.teasers import remove_teasers
 from refeed.clean.trace import Trace
 from refeed.dom import remembering_text, text_of
 
-__all__ = [
-    "Trace",
-    "clean_content",
-    "link_text_ratio",
-    "prepare",
-    "remove_teasers",
-    "strip_selectors",
-]
+__all__ = ["Trace", "clean_content", "prepare", "strip_selectors"]
 
 
 def strip_selectors(root: HtmlElement, selectors: Iterable[str], trace: Trace) -> None:

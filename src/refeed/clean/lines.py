@@ -53,7 +53,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
     for el in list(content.iter(*BLOCKS, "span", "small")):
         if el is content or el.getparent() is None:
             continue
-        if el.tag in ("figcaption",) or (name_words(el) & _CAPTION_WORDS):
+        if el.tag == "figcaption" or name_words(el) & _CAPTION_WORDS:
             text = text_of(el)
             if len(text) <= MAX_CAPTION_CHARS:
                 trace.drop(el, "caption", "image caption or credit", text)

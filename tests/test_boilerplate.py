@@ -457,3 +457,57 @@ def test_a_saved_page_without_a_usable_url_takes_its_canonical_address() -> None
     article = process(page(box, head=head), url="not a url")
     assert article.url == URL
     assert "Mayor opens" not in article.text and story_kept(article.text)
+
+
+_POSTS = [
+    "I updated the phone last night through the desktop app and it took about ten minutes, "
+    "with one restart in the middle, nothing else.",
+    "Still nothing here. I have checked every evening this week and the app keeps saying that "
+    "my phone is up to date, although friends on the same network got it on Monday already. "
+    "Is there anything I can do to force it, or do I just have to wait for my turn?",
+    "Open the settings, choose the phone and press update; that is all it took for me. If it "
+    "still says up to date, wait a day: they roll it out in waves.",
+    "Thanks, that worked at last. The update took five minutes and the battery lasts longer.",
+]
+
+
+def _thread_page() -> bytes:
+    posts = "".join(
+        f'<li class="postbit postcontainer" id="post_{i}"><div class="userinfo">'
+        f'<a href="/u/{i}">user{i}</a></div><div class="postbody"><div class="postrow">'
+        f'<div class="content"><div id="post_message_{i}"><blockquote class="postcontent">'
+        f"{text.replace('. ', '.<br>', 1)}</blockquote></div></div></div></div></li>"
+        for i, text in enumerate(_POSTS)
+    )
+    return (
+        "<html><body><div class='navbar'><a href='/'>Forum</a></div>"
+        f"<h1>The update is rolling out</h1><div id='postlist'><ol class='posts'>{posts}</ol>"
+        "</div><div class='footer'><a href='/rules'>Rules</a></div></body></html>"
+    ).encode()
+
+
+def test_every_post_of_a_thread_is_kept_not_only_the_longest() -> None:
+    text = process(_thread_page(), url=URL).text
+    for post in _POSTS:
+        assert post.split(". ")[0] in text
+
+
+def test_excerpts_of_other_posts_built_like_the_story_are_not_taken_for_a_thread() -> None:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    excerpts = "".join(
+        f'<article class="post excerpt"><h2><a href="/2026/11/{slug}.html">{title}</a></h2>'
+        f"<p>{summary}</p><a href='/2026/11/{slug}.html'>Read more</a></article>"
+        for slug, title, summary in (
+            ("old-lighthouse-for-sale", "Lighthouse for sale",
+             "The old lighthouse is for sale, and the town wants it back for a museum."),
+            ("ferry-timetable-changes", "Ferry timetable changes",
+             "The winter timetable cuts the last evening crossing from December onwards."),
+        )
+    )  # fmt: skip
+    body = (
+        '<html><body><div class="main"><article class="post"><h1>Quay</h1>'
+        f"{story}</article>{excerpts}</div></body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    assert "lighthouse" not in text and "timetable" not in text

@@ -448,7 +448,14 @@ def _better_container(root: HtmlElement, content: HtmlElement, url: str = "") ->
     anchor = _anchor(root, content)
     if anchor is None:
         return None
-    _restore_dropped(anchor, content, url)
+    thread = _thread(anchor)
+    if thread:
+        # every post is the story; its parent is where the climb for more parts starts
+        content = lxml.html.Element("div")
+        content.extend(copy.deepcopy(post) for post in thread)
+        anchor = thread[0].getparent()
+    else:
+        _restore_dropped(anchor, content, url)
     story = _squash(text_of(content))
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
@@ -466,7 +473,7 @@ def _better_container(root: HtmlElement, content: HtmlElement, url: str = "") ->
         after.extend(_story_siblings(siblings[index + 1 :], story, like=like))
         el = parent
     if not before and not after:
-        return None
+        return content if thread else None
     extended = lxml.html.Element("div")
     for part in before:
         extended.append(copy.deepcopy(part))
@@ -565,15 +572,45 @@ def _alike(a: HtmlElement, b: HtmlElement) -> bool:
     return a.tag == b.tag and bool(name_words(a) & name_words(b))
 
 
+def _thread(anchor: HtmlElement) -> list[HtmlElement] | None:
+    """The posts of a thread when readability chose one of them.
+
+    A forum thread or a page of answers is a run of boxes of one template, each with
+    prose of its own; readability keeps the best one. When the story sits in such a
+    box, every box of the run is the story.
+    """
+    el = anchor
+    for _ in range(_THREAD_LEVELS):
+        parent = el.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        alike = [c for c in parent if isinstance(c, HtmlElement) and _alike(c, el)]
+        if len(alike) >= _THREAD_POSTS:
+            posts = [c for c in alike if _post(c)]
+            if len(posts) >= _THREAD_POSTS:
+                return posts
+        el = parent
+    return None
+
+
+_THREAD_LEVELS = 8
+_THREAD_POSTS = 3
+
+
+def _post(el: HtmlElement) -> bool:
+    """A box with prose of its own, not chrome, a teaser box or a call to action."""
+    return _prose_mass(el)[0] >= _MIN_PROSE_CHARS and _story_part(el, text_of(el))
+
+
 def _anchor(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
     """The deepest page element holding every long paragraph readability kept."""
     wanted = {text_of(p) for p in content.iter("p", "li", "pre")}
     wanted = {t for t in wanted if len(t) >= _MIN_PROSE_CHARS}
-    if not wanted:
-        return None
-    found = [el for el in root.iter("p", "li", "pre") if text_of(el) in wanted]
-    if not found:
-        return None
+    found = [el for el in root.iter("p", "li", "pre") if text_of(el) in wanted] if wanted else []
+    if not found:  # readability made paragraphs of the page's text: find its box by id
+        ids = (el.get("id") for el in content.iter() if el.get("id"))
+        boxes = (root.xpath("//*[@id=$id]", id=box_id) for box_id in ids)
+        return next((box[0] for box in boxes if len(box) == 1), None)
     common = list(found[0].iterancestors())
     for el in found[1:]:
         ancestors = set(el.iterancestors())

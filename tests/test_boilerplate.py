@@ -511,3 +511,17 @@ def test_excerpts_of_other_posts_built_like_the_story_are_not_taken_for_a_thread
     text = process(body, url=URL).text
     assert story_kept(text)
     assert "lighthouse" not in text and "timetable" not in text
+
+
+def test_a_subtitle_closed_with_the_wrong_level_does_not_swallow_the_story() -> None:
+    deck = "The quay that fed the town for a century will be rebuilt from its piles upwards."
+    body = (
+        page()
+        .replace(
+            b"<h1>Quay to be rebuilt</h1>",
+            f'<h1>Quay to be rebuilt</h1><h2 class="excerpt">{deck}</h3><div class="body">'.encode(),
+        )
+        .replace(b"</article>", b"</div></article>")
+    )
+    text = process(body, url=URL).text
+    assert text.startswith(deck) and story_kept(text)

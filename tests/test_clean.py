@@ -164,3 +164,38 @@ def test_process_never_crashes_on_arbitrary_markup(text: str) -> None:
     except RefeedError:
         return
     assert "<script" not in article.html.lower()
+
+
+def test_a_heading_closed_with_another_level_ends_there_as_in_a_browser() -> None:
+    from refeed.dom import parse_html
+
+    page = "<html><body><h2>Deck</h3><div><p>Story</p><h3>Sub</h3></div></body></html>"
+    root = parse_html(page)
+    assert [(h.tag, h.text_content()) for h in root.iter("h2", "h3")] == [
+        ("h2", "Deck"),
+        ("h3", "Sub"),
+    ]
+    assert root.find(".//h2/div") is None
+
+
+_HEADED = st.builds(lambda level, text: f"<h{level}>{text}</h{level}>", st.sampled_from("123456"), st.text(alphabet="ab <>/p", max_size=8))  # fmt: skip
+
+
+@given(st.lists(st.one_of(_HEADED, st.sampled_from(["<p>x</p>", "text", "<H2 class=a>y</H2>"]))))
+@settings(max_examples=200, deadline=None)
+def test_well_formed_headings_are_left_as_they_are(parts: list[str]) -> None:
+    from refeed.dom import _close_headings
+
+    text = "".join(parts)
+    assert _close_headings(text) == text
+
+
+@given(st.lists(st.sampled_from(["<h2>", "</h2>", "<h3 id=x>", "</h3>", "x", "<p>", "</p>"])))
+@settings(max_examples=200, deadline=None)
+def test_only_the_level_of_an_end_tag_changes(tokens: list[str]) -> None:
+    from refeed.dom import _close_headings
+
+    text = "".join(tokens)
+    fixed = _close_headings(text)
+    assert len(fixed) == len(text)
+    assert fixed.replace("h3", "h2") == text.replace("h3", "h2")

@@ -38,6 +38,7 @@ def parse_html(text: str) -> HtmlElement:
     """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
     text = _XML_DECLARATION.sub("", _NOT_XML.sub("", text), count=1)
     text = _NOSCRIPT.sub(_noscript_images, text)
+    text = _close_headings(text)
     if not text.strip():
         raise ParseError("empty page")
     try:
@@ -48,6 +49,37 @@ def parse_html(text: str) -> HtmlElement:
     if _refers_to_forbidden(text):
         _scrub(root)
     return root
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])[^>]*>", re.IGNORECASE)
+
+
+def _close_headings(text: str) -> str:
+    """Make ``<h2>...</h3>`` close its heading, as browsers do.
+
+    libxml2 ignores an end tag that names another heading level, and the heading then
+    swallows the page after it (the story inside a subtitle). Only mismatched end tags
+    are rewritten, so a well-formed page comes back as it was.
+    """
+    fixes: list[tuple[int, int, str]] = []
+    open_level: str | None = None
+    for match in _HEADING_TAG.finditer(text):
+        closing, level = match.groups()
+        if not closing:
+            open_level = level
+        elif open_level is not None:
+            if level != open_level:
+                fixes.append((match.start(), match.end(), f"</h{open_level}>"))
+            open_level = None
+    if not fixes:
+        return text
+    parts: list[str] = []
+    last = 0
+    for start, end, replacement in fixes:
+        parts += [text[last:start], replacement]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}))")

@@ -525,3 +525,39 @@ def test_a_subtitle_closed_with_the_wrong_level_does_not_swallow_the_story() -> 
     )
     text = process(body, url=URL).text
     assert text.startswith(deck) and story_kept(text)
+
+
+_INTERVIEW = [
+    f"Question {n}: how will the works change the harbour? Answer: the engineers, who have "
+    f"surveyed every pile twice, expect the quay to carry lorries again within {n + 2} years, "
+    "and the fishermen to keep landing their catch on the temporary pontoon meanwhile."
+    for n in range(8)
+]
+
+
+def _sections_page(footer: str = "") -> bytes:
+    """A story in sections of one template, the longest folded deep in an accordion."""
+    interview = "".join(f"<p>{p}</p>" for p in _INTERVIEW)
+    return (
+        '<html><body><div class="article"><h1>Quay</h1>'
+        f'<div class="section"><h3>The plan</h3><p>{STORY[0]}</p><p>{STORY[1]}</p></div>'
+        '<div><div class="accordion"><div class="panel"><a href="#c1">The interview</a>'
+        f'<div class="collapse" id="c1"><div class="section">{interview}</div></div></div></div>'
+        f'</div><div class="section"><h3>Next</h3><p>{STORY[2]}</p><p>{STORY[3]}</p></div>'
+        f"{footer}</div></body></html>"
+    ).encode()
+
+
+def test_sections_of_the_storys_template_far_above_readabilitys_choice_are_kept() -> None:
+    text = process(_sections_page(), url=URL).text
+    assert story_kept(text) and _INTERVIEW[0] in text
+    assert text.index(STORY[0]) < text.index(_INTERVIEW[0]) < text.index(STORY[2])
+
+
+def test_a_box_sharing_only_some_class_words_far_above_the_story_is_not_taken() -> None:
+    footer = (
+        '<div class="section legal">All rights reserved. Use of this site constitutes '
+        "acceptance of our terms of use and of our privacy policy, which may change.</div>"
+    )
+    text = process(_sections_page(footer), url=URL).text
+    assert story_kept(text) and "All rights reserved" not in text

@@ -460,17 +460,21 @@ def _better_container(root: HtmlElement, content: HtmlElement, url: str = "") ->
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
     el = anchor
-    for _ in range(_MAX_LEVELS):
+    for level in range(_THREAD_LEVELS):
         parent = el.getparent()
         if parent is None or parent.tag in ("body", "html"):
             break
         siblings = [c for c in parent if isinstance(c, HtmlElement)]
         index = siblings.index(el)
-        before[:0] = _story_siblings(siblings[:index], story)
-        # past the first level, what follows a story is comments, "further reading",
-        # newsletters: only boxes built like the story's own count
-        like = None if el is anchor else el
-        after.extend(_story_siblings(siblings[index + 1 :], story, like=like))
+        if level < _MAX_LEVELS:
+            before[:0] = _story_siblings(siblings[:index], story)
+            # past the first level, what follows a story is comments, "further reading",
+            # newsletters: only boxes built like the story's own count
+            like = None if el is anchor else el
+            after.extend(_story_siblings(siblings[index + 1 :], story, like=like))
+        elif anchor.get("class"):  # far above, only boxes of readability's choice's template
+            before[:0] = _story_siblings(siblings[:index], story, like=anchor, exact=True)
+            after.extend(_story_siblings(siblings[index + 1 :], story, like=anchor, exact=True))
         el = parent
     if not before and not after:
         return content if thread else None
@@ -534,12 +538,19 @@ def _kept_before(
 
 
 def _story_siblings(
-    siblings: list[HtmlElement], story: str, *, like: HtmlElement | None = None
+    siblings: list[HtmlElement],
+    story: str,
+    *,
+    like: HtmlElement | None = None,
+    exact: bool = False,
 ) -> list[HtmlElement]:
-    """The prose siblings not in the story yet, each with the heading right above it."""
+    """The prose siblings not in the story yet, each with the heading right above it.
+
+    With ``like``, only boxes alike to it; ``exact``, only boxes of its very classes.
+    """
     chosen: list[HtmlElement] = []
     for i, sibling in enumerate(siblings):
-        if like is not None and not _alike(sibling, like):
+        if like is not None and not (_same_classes if exact else _alike)(sibling, like):
             continue
         prose, total = _prose_mass(sibling)
         if prose < _MIN_PROSE_CHARS or prose < 0.6 * total:
@@ -570,6 +581,13 @@ def _story_part(el: HtmlElement, text: str) -> bool:
 def _alike(a: HtmlElement, b: HtmlElement) -> bool:
     """Same tag and a class word in common: two boxes of one template."""
     return a.tag == b.tag and bool(name_words(a) & name_words(b))
+
+
+def _same_classes(a: HtmlElement, b: HtmlElement) -> bool:
+    """Same tag and the very same classes."""
+    return a.tag == b.tag and set((a.get("class") or "").split()) == set(
+        (b.get("class") or "").split()
+    )
 
 
 def _thread(anchor: HtmlElement) -> list[HtmlElement] | None:

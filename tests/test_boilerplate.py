@@ -80,6 +80,20 @@ LINES = {
         "Chart of rotten",
         "caption",
     ),
+    "gallery-slide-titles": (
+        "".join(
+            f'<div class="slide"><img src="/g{n}.jpg" alt="Slide {n}"><div>The quay in '
+            "pictures</div></div>"
+            for n in range(3)
+        ),
+        "The quay in pictures",
+        "boilerplate",
+    ),
+    "gallery-slide-numbers": (
+        "<p>1</p><p>2</p><p>3</p><p>4</p>",
+        "3",
+        "navigation",
+    ),
     "inline-more-link": (
         '<p>The council agreed. <strong>[<a href="/2026/11/council.html">czytaj więcej</a>]'
         "</strong></p>",
@@ -130,6 +144,23 @@ KEEP_LINES = {
     "12.03.2026 by the authority, which said moorings would be free until the works end.</p>",
     "link-to-another-site": '<p><a href="https://gov.example/reports/quay-survey-2024">The '
     "2024 survey of the northern quay</a></p>",
+    "an-answer-to-many-questions": "".join(
+        f"<p>Is the {place} open to lorries?</p><p>No.</p>" for place in ("quay", "pier", "dock")
+    ),
+    "a-label-over-each-section": "".join(
+        f"<p>Works</p><p>{n} piles replaced on the {side} side</p>"
+        for n, side in ((40, "north"), (25, "south"), (12, "east"))
+    ),
+    "repeated-cells-of-a-table": "<table>"
+    + "".join(f"<tr><td><div>Pier {n}</div></td><td><div>Closed</div></td></tr>" for n in "ABC")
+    + "</table>",
+    "signatures-of-quoted-posts": "".join(
+        f"<blockquote><p>Pile {n} is rotten through.</p><p>— Harbour Authority</p></blockquote>"
+        for n in (12, 40, 77)
+    ),
+    "numbered-sections": "".join(
+        f"<p>{n}</p><p>The {n}th pile was pulled out on Monday.</p>" for n in (4, 5, 6)
+    ),
     "link-to-a-document": '<p><a href="/files/quay-survey-2024-final.pdf">The 2024 survey of '
     "the northern quay</a></p>",
 }

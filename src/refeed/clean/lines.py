@@ -9,6 +9,7 @@ only ever removed as a repeated title.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 
 from lxml.html import HtmlElement
@@ -47,6 +48,7 @@ _META_LABEL = re.compile(
 def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None) -> None:
     """Remove the short boilerplate lines of the chosen story."""
     _remove_more_links(content, trace)
+    _remove_repeats(content, trace)
     title_key = text_key(title) if title else None
     if title_key and text_key(text_of(content)) == title_key:
         title_key = None  # the title is all there is: keep it
@@ -74,6 +76,57 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
         else:
             if _orphan_label(el, text):
                 trace.drop(el, "navigation", "a label with nothing under it", text)
+
+
+def _remove_repeats(content: HtmlElement, trace: Trace) -> None:
+    """A label said three times or more at the end of its box (a gallery's title on
+    every slide), and runs of bare numbers (a gallery's or a pager's slide numbers).
+
+    Only paragraphs that are not sentences count, and not when any of them heads
+    something: a table's cells, a list's items, a quote's signature, a label over each
+    of a page's sections and an answer given to many questions may well repeat. A line
+    without letters ("* * *") is a separator and stays, and so does a numbered heading
+    with its section between the numbers.
+    """
+    leaves = [
+        el
+        for el in content.iter("p", "div")
+        if el is not content
+        and is_leaf_block(el)
+        and len(text_of(el)) <= _MAX_REPEAT_CHARS
+        and not SENTENCE_END.search(text_of(el))
+        and not any(a.tag in _CELLS for a in el.iterancestors())
+    ]
+    keys = [text_key(text_of(el)) for el in leaves]
+    counts = Counter(keys)
+    labels: dict[str, list[HtmlElement]] = {}
+    for el, key in zip(leaves, keys, strict=True):
+        if el.getparent() is None or not key:
+            continue
+        text = text_of(el)
+        if counts[key] >= _MIN_REPEATS and any(c.isalpha() for c in text):
+            labels.setdefault(key, []).append(el)
+        elif text.isdigit() and any(_bare_number(n) for n in (el.getprevious(), el.getnext())):
+            trace.drop(el, "navigation", "a run of bare numbers (slides or pages)", text)
+    for repeats in labels.values():
+        if not any(_heads_something(el) for el in repeats):  # not a label over each section
+            for el in repeats:
+                trace.drop(el, "boilerplate", f"the same line {len(repeats)} times", text_of(el))
+
+
+_MAX_REPEAT_CHARS = 120
+_MIN_REPEATS = 3
+_CELLS = frozenset(("td", "th", "li", "dd", "dt", "blockquote"))
+
+
+def _heads_something(el: HtmlElement) -> bool:
+    """Some text follows the line in its box (other than the line again)."""
+    key = text_key(text_of(el))
+    return any(text_key(text_of(following)) not in ("", key) for following in el.itersiblings())
+
+
+def _bare_number(el: HtmlElement | None) -> bool:
+    return el is not None and el.tag in BLOCKS and text_of(el).isdigit()
 
 
 def _remove_more_links(content: HtmlElement, trace: Trace) -> None:

@@ -592,3 +592,19 @@ def test_a_box_sharing_only_some_class_words_far_above_the_story_is_not_taken() 
     )
     text = process(_sections_page(footer), url=URL).text
     assert story_kept(text) and "All rights reserved" not in text
+
+
+def test_rows_of_a_page_grid_are_not_taken_for_the_posts_of_a_thread() -> None:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    rows = (
+        '<div class="row"><div class="col-md-8 mx-auto"><h1>Quay</h1>'
+        f'<div class="entry">{story}</div></div></div>'
+        '<div class="row"><div class="col-md-8 mx-auto"><p>Anna Berg has covered the harbour '
+        "and its trades for the paper since 2009, and lives in the old town.</p></div></div>"
+        '<div class="row"><div class="col-md-8 mx-auto"><p>The views expressed by readers '
+        "in letters to the paper are their own and not those of its editors.</p></div></div>"
+    )
+    body = f'<html><body><div class="container">{rows}</div></body></html>'.encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    assert "Anna Berg" not in text and "views expressed" not in text

@@ -579,8 +579,26 @@ def _story_part(el: HtmlElement, text: str) -> bool:
 
 
 def _alike(a: HtmlElement, b: HtmlElement) -> bool:
-    """Same tag and a class word in common: two boxes of one template."""
-    return a.tag == b.tag and bool(name_words(a) & name_words(b))
+    """Same tag and a class word in common: two boxes of one template.
+
+    Words of a page's grid ("row", "col", "container", utility classes) say nothing of
+    what a box holds, so they do not count.
+    """
+    return a.tag == b.tag and bool((name_words(a) & name_words(b)) - _LAYOUT_WORDS)
+
+
+_LAYOUT_WORDS = frozenset(
+    (
+        "row", "col", "cols", "column", "columns", "container", "wrapper", "wrap", "inner",
+        "outer", "clearfix", "clear", "cf", "grid", "flex", "block", "box", "section",
+        "layout", "region", "zone", "area", "panel", "module", "widget", "component",
+        "full", "width", "w", "h", "p", "m", "px", "py", "mx", "my", "pt", "pb", "mt", "mb",
+        "xs", "sm", "md", "lg", "xl", "left", "right", "center", "top", "bottom", "first",
+        "last", "odd", "even", "active", "hidden", "visible", "show", "js", "is", "has",
+        "u", "l", "c", "o", "g", "span", "pull", "push", "offset", "fluid", "d", "items",
+        "justify", "gap", "relative", "absolute", "text", "bg", "border", "rounded",
+    )
+)  # fmt: skip
 
 
 def _same_classes(a: HtmlElement, b: HtmlElement) -> bool:

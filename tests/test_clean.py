@@ -199,3 +199,10 @@ def test_only_the_level_of_an_end_tag_changes(tokens: list[str]) -> None:
     fixed = _close_headings(text)
     assert len(fixed) == len(text)
     assert fixed.replace("h3", "h2") == text.replace("h3", "h2")
+
+
+def test_a_processing_instruction_is_a_comment_to_the_first_angle_bracket() -> None:
+    from refeed.dom import parse_html
+
+    root = parse_html("<html><body><p>a</p> <?php echo 'x' ?> <p>b</p> <?left open")
+    assert root.text_content().split() == ["a", "b"]  # one never closed runs to the end

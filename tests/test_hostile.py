@@ -79,6 +79,11 @@ BODIES: dict[str, tuple[bytes, str | None, dict[str, str]]] = {
     "unclosed everything": (b"<html><body><article><p>" + STORY.encode() + b"<b><i><table><tr><td><ul><li><a href='", "text/html", {}),
     "only a doctype": (b"<!DOCTYPE html>", "text/html", {}),
     "xml declaration and garbage": (b'<?xml version="1.0" encoding="bogus-enc"?><html><p>' + STORY.encode() + b"</p>", "application/xhtml+xml", {}),
+    "unterminated processing instruction": (b"<?xml" + b" " * 2_000_000, "text/html", {}),
+    "100,000 unclosed noscripts and headings": (
+        b"<html><body><article><p>" + STORY.encode() + b"</p>" + b"<noscript><h2 a" * 100_000,
+        "text/html", {},
+    ),
     "lone surrogates as entities": (f"<html><body><article><p>{STORY}&#xD800;&#xDFFF;&#0;&#x110000;&#65535;</p></article></body></html>".encode(), "text/html", {}),
 }  # fmt: skip
 

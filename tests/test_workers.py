@@ -82,3 +82,14 @@ def test_a_worn_pool_busy_with_pages_is_replaced_once_they_are_done(
     asyncio.run(many())
     assert extractor.extractions == 7 and len(pools) == 7
     assert len({id(p) for p in pools}) >= 3  # 2 pages per pool (1 per worker x 2 workers)
+
+
+def test_a_page_past_its_deadline_fails_alone_and_the_page_behind_it_is_done() -> None:
+    paragraph = "<p>The harbour authority confirmed on Tuesday that the quay will be rebuilt.</p>"
+    slow = f"<html><body><article>{paragraph * 30_000}</article></body></html>".encode()
+    expected = process(PAGE, url=URL, content_type="text/html", rules=Rules(strip=(".x",)))
+    # one worker: the page behind the slow one waits in the pool the alarm breaks
+    [error, article] = asyncio.run(_both(Extractor(1, deadline=1.0), [slow, PAGE]))
+    assert isinstance(error, ParseError)
+    assert "spent over 1 s" in str(error) and error.url == URL
+    assert article == expected

@@ -43,3 +43,4 @@ SHRINK_RATIO = 0.5  # a re-extraction shorter than this share of the stored text
 # workers
 WORKER_MAX_TASKS = 500  # pages per worker process before a fresh pool replaces the pool
 PAGES_IN_FLIGHT = 24  # article pages being fetched or extracted at once
+EXTRACT_SECONDS = 60.0  # a worker still on one page after this is killed by the kernel

@@ -37,7 +37,10 @@ __all__ = [
 def parse_html(text: str) -> HtmlElement:
     """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
     text = _XML_DECLARATION.sub("", _NOT_XML.sub("", text), count=1)
-    text = _NOSCRIPT.sub(_noscript_images, text)
+    # "<?php ...>" is a comment to the first ">" in HTML; libxml2 takes quadratic time on
+    # one left open, so such pieces go before it sees them
+    text = _PROCESSING_INSTRUCTION.sub("", text)
+    text = _raw_noscripts(text)
     text = _close_headings(text)
     if not text.strip():
         raise ParseError("empty page")
@@ -51,7 +54,11 @@ def parse_html(text: str) -> HtmlElement:
     return root
 
 
-_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])[^>]*>", re.IGNORECASE)
+_PROCESSING_INSTRUCTION = re.compile(r"<\?[^>]*>?")
+# tags are looked for with a bounded run of attributes: an unbounded ``[^>]*`` rescans
+# the rest of the page from every "<h1" of a page that never closes one (quadratic)
+_MAX_TAG = 4096
+_HEADING_TAG = re.compile(rf"<(/?)h([1-6])(?=[\s/>])[^>]{{0,{_MAX_TAG}}}>", re.IGNORECASE)
 
 
 def _close_headings(text: str) -> str:
@@ -114,16 +121,33 @@ def parse_fragment(text: str) -> HtmlElement:
     return wrapper
 
 
-# A browser that runs scripts reads <noscript> as raw text up to the first </noscript>:
-# markup in it (an unclosed <div>) must not swallow the rest of the page. Only its
-# images matter to a reader (lazy-loading fallbacks).
-_NOSCRIPT = re.compile(r"<noscript\b[^>]*>(.*?)</noscript\s*>", re.IGNORECASE | re.DOTALL)
-_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_NOSCRIPT_START = re.compile(rf"<noscript\b[^>]{{0,{_MAX_TAG}}}>", re.IGNORECASE)
+_NOSCRIPT_END = re.compile(r"</noscript\s*>", re.IGNORECASE)
+_IMG_TAG = re.compile(rf"<img\b[^>]{{0,{_MAX_TAG}}}>", re.IGNORECASE)
 
 
-def _noscript_images(match: re.Match[str]) -> str:
-    images = _IMG_TAG.findall(match.group(1))
-    return f"<noscript>{''.join(images)}</noscript>" if images else ""
+def _raw_noscripts(text: str) -> str:
+    """Each ``<noscript>`` as a browser running scripts reads it: raw text up to the first
+    ``</noscript>``, so that markup in it (an unclosed ``<div>``) cannot swallow the rest of
+    the page. Only its images are kept (lazy-loading fallbacks matter to a reader).
+
+    One pass from left to right: a page of unclosed ``<noscript>`` tags stays linear.
+    """
+    parts: list[str] = []
+    done = 0
+    while (start := _NOSCRIPT_START.search(text, done)) is not None:
+        end = _NOSCRIPT_END.search(text, start.end())
+        if end is None:
+            break  # no end after this one: none after the later ones either
+        parts.append(text[done : start.start()])
+        images = _IMG_TAG.findall(text, start.end(), end.start())
+        if images:
+            parts.append(f"<noscript>{''.join(images)}</noscript>")
+        done = end.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _scrub(root: HtmlElement) -> None:

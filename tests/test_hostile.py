@@ -84,6 +84,10 @@ BODIES: dict[str, tuple[bytes, str | None, dict[str, str]]] = {
         b"<html><body><article><p>" + STORY.encode() + b"</p>" + b"<noscript><h2 a" * 100_000,
         "text/html", {},
     ),
+    "20,000 identical lines": (
+        b"<html><body><article><p>" + STORY.encode() + b"</p>" + b"<p>Same line</p>" * 20_000,
+        "text/html", {},
+    ),
     "lone surrogates as entities": (f"<html><body><article><p>{STORY}&#xD800;&#xDFFF;&#0;&#x110000;&#65535;</p></article></body></html>".encode(), "text/html", {}),
 }  # fmt: skip
 

@@ -120,9 +120,12 @@ _CELLS = frozenset(("td", "th", "li", "dd", "dt", "blockquote"))
 
 
 def _heads_something(el: HtmlElement) -> bool:
-    """Some text follows the line in its box (other than the line again)."""
-    key = text_key(text_of(el))
-    return any(text_key(text_of(following)) not in ("", key) for following in el.itersiblings())
+    """The next block with text in the line's box is something else than the line again."""
+    for following in el.itersiblings():
+        key = text_key(text_of(following))
+        if key:
+            return key != text_key(text_of(el))
+    return False
 
 
 def _bare_number(el: HtmlElement | None) -> bool:

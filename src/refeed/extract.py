@@ -460,7 +460,7 @@ def _better_container(root: HtmlElement, content: HtmlElement, url: str = "") ->
     before: list[HtmlElement] = []
     after: list[HtmlElement] = []
     el = anchor
-    for level in range(_THREAD_LEVELS):
+    for level in range(_FAR_LEVELS):
         parent = el.getparent()
         if parent is None or parent.tag in ("body", "html"):
             break
@@ -487,7 +487,8 @@ def _better_container(root: HtmlElement, content: HtmlElement, url: str = "") ->
     return extended
 
 
-_MAX_LEVELS = 3
+_MAX_LEVELS = 3  # levels above the story whose prose siblings may be parts of it
+_FAR_LEVELS = 8  # and where boxes of its template are (a thread's posts, its sections)
 _RESTORABLE = ("ul", "ol", "blockquote", "table", "pre", "dl", "figure")
 
 
@@ -603,9 +604,11 @@ _LAYOUT_WORDS = frozenset(
 
 def _same_classes(a: HtmlElement, b: HtmlElement) -> bool:
     """Same tag and the very same classes."""
-    return a.tag == b.tag and set((a.get("class") or "").split()) == set(
-        (b.get("class") or "").split()
-    )
+    return a.tag == b.tag and _classes(a) == _classes(b)
+
+
+def _classes(el: HtmlElement) -> frozenset[str]:
+    return frozenset((el.get("class") or "").split())
 
 
 def _thread(anchor: HtmlElement) -> list[HtmlElement] | None:
@@ -616,7 +619,7 @@ def _thread(anchor: HtmlElement) -> list[HtmlElement] | None:
     box, every box of the run is the story.
     """
     el = anchor
-    for _ in range(_THREAD_LEVELS):
+    for _ in range(_FAR_LEVELS):
         parent = el.getparent()
         if parent is None or parent.tag in ("body", "html"):
             break
@@ -629,7 +632,6 @@ def _thread(anchor: HtmlElement) -> list[HtmlElement] | None:
     return None
 
 
-_THREAD_LEVELS = 8
 _THREAD_POSTS = 3
 
 
@@ -639,11 +641,13 @@ def _post(el: HtmlElement) -> bool:
 
 
 def _anchor(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
-    """The deepest page element holding every long paragraph readability kept."""
+    """The deepest page element holding every long paragraph readability kept, or, when
+    the page has no such paragraphs (readability made them of text boxes), the page
+    element that is readability's outermost box with an id."""
     wanted = {text_of(p) for p in content.iter("p", "li", "pre")}
     wanted = {t for t in wanted if len(t) >= _MIN_PROSE_CHARS}
     found = [el for el in root.iter("p", "li", "pre") if text_of(el) in wanted] if wanted else []
-    if not found:  # readability made paragraphs of the page's text: find its box by id
+    if not found:
         ids = (el.get("id") for el in content.iter() if el.get("id"))
         boxes = (root.xpath("//*[@id=$id]", id=box_id) for box_id in ids)
         return next((box[0] for box in boxes if len(box) == 1), None)

@@ -608,3 +608,22 @@ def test_rows_of_a_page_grid_are_not_taken_for_the_posts_of_a_thread() -> None:
     text = process(body, url=URL).text
     assert story_kept(text)
     assert "Anna Berg" not in text and "views expressed" not in text
+
+
+def test_the_entries_of_a_live_blog_named_comments_are_the_story() -> None:
+    entries = "".join(
+        f'<div class="live-comment"><span class="live-comment-time">{14 + n}:00</span>'
+        f'<div class="live-comment-body"><p>{p}</p></div></div>'
+        for n, p in enumerate(STORY)
+    )
+    reader_comments = (
+        '<div class="comments"><p>Great article, thanks for keeping us informed about this '
+        "whole business with the quay, it matters to all of us here.</p></div>"
+    )
+    body = (
+        f'<html><body><h1>Quay: live</h1><div class="live-comments">{entries}</div>'
+        f"{reader_comments}</body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    assert "Great article" not in text

@@ -147,6 +147,8 @@ _PREFIXES = {
     "ad": ("advert", "sponsor"),
     "popup": ("popup", "cookie"),
 }
+# words of a live blog or ticker, whose entries are often named "comments"
+_LIVE = frozenset(("live", "liveblog", "liveticker", "ticker", "livefeed", "liveupdates"))
 _ANY_SIZE = frozenset(
     [("popup", word) for word in _NAMED["popup"] if word != "overlay"]
     + [("comments", word) for word in _NAMED["comments"] if word != "comment"]
@@ -224,6 +226,8 @@ def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
         match = _PREFIX.match(word)
         if match and match.lastgroup:
             hits.append((match.lastgroup, word))
+    if words & _LIVE:  # a live blog's entries ("live-match-comment"): the story itself
+        hits = [hit for hit in hits if hit[0] != "comments"]
     if hits:
         return min(hits, key=lambda hit: (_RANK[hit[0]], hit[1]))
     # "teaser" names a lead paragraph as often as a list of other stories

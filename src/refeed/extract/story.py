@@ -1,0 +1,71 @@
+"""The story container: the source's ``content`` selector, else readability's choice
+with the parts it left out put back (:mod:`refeed.extract.parts`, :mod:`refeed.extract.lead`)."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import lxml.html
+from lxml.html import HtmlElement
+from readability import Document
+from readability.readability import Unparseable
+
+from refeed.dom import remembering_text
+from refeed.errors import ParseError
+from refeed.extract.lead import lead_paragraph
+from refeed.extract.parts import better_container
+
+log = logging.getLogger(__name__)
+logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
+
+
+def main_content(root: HtmlElement, url: str, selector: str | None = None) -> HtmlElement:
+    """The story container: the ``selector`` match, else readability's choice.
+
+    Returns a ``<div>`` holding the story, with absolute links.
+    """
+    if selector:
+        matches = root.cssselect(selector)
+        if matches:
+            wrapper = lxml.html.Element("div")
+            for match in matches:
+                wrapper.append(match)
+            wrapper.make_links_absolute(url, handle_failures="discard")
+            return wrapper
+        log.info(
+            "content selector %r matched nothing on %s; using automatic extraction", selector, url
+        )
+    # readability gets the parsed tree (no serialising round trip) and copies it; links
+    # are made absolute once, below, not by readability as well
+    document = _Readability(root)
+    try:
+        summary = document.summary(html_partial=True)
+    except Unparseable as exc:
+        raise ParseError(f"no story found: {exc}", url=url or None) from exc
+    content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
+    with remembering_text():  # nothing below changes the page's tree
+        better = better_container(root, content, url)
+        if better is not None:
+            content = better
+        lead = lead_paragraph(root, content)
+    if lead is not None:
+        content.insert(0, lead)
+    if url:
+        content.make_links_absolute(url, handle_failures="discard")
+    return content
+
+
+class _Readability(Document):  # type: ignore[misc]
+    """readability-lxml, handed a tree :func:`refeed.dom.parse_html` and
+    :func:`refeed.clean.prepare` have already cleaned.
+
+    Its own ``_parse`` would copy the tree through lxml's ``Cleaner`` to drop scripts,
+    styles and comments (gone already) and hidden elements (judged already by
+    :mod:`refeed.clean.chrome`, which keeps the hidden rest of a list and a hidden box
+    holding the story). A plain copy is enough, and keeps the caller's tree untouched.
+    """
+
+    def _parse(self, input: HtmlElement) -> HtmlElement:
+        self.encoding = "utf-8"
+        return copy.deepcopy(input)

@@ -158,6 +158,8 @@ KEEP_LINES = {
         f"<blockquote><p>Pile {n} is rotten through.</p><p>— Harbour Authority</p></blockquote>"
         for n in (12, 40, 77)
     ),
+    "a-quote-with-its-citation": "<blockquote><p>We found rot nobody had seen for ninety "
+    "years.</p><footer>— Tomas Berg, chief engineer</footer></blockquote>",
     "numbered-sections": "".join(
         f"<p>{n}</p><p>The {n}th pile was pulled out on Monday.</p>" for n in (4, 5, 6)
     ),

@@ -216,6 +216,11 @@ def _reveal(el: HtmlElement) -> None:
     el.set("class", " ".join(classes))
 
 
+def _citation(el: HtmlElement) -> bool:
+    """A quote's or a figure's own ``<footer>`` (who said it): part of the story."""
+    return el.tag == "footer" and any(a.tag in ("blockquote", "figure") for a in el.iterancestors())
+
+
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
     """(kind, the word that gave it away) when the element's name says chrome."""
     words = name_words(el)
@@ -241,7 +246,7 @@ def remove_chrome(body: HtmlElement, trace: Trace) -> None:
     total = max(1, len(text_of(body)))
     limit = total * MAX_SHARE_OF_PAGE
     for el in list(body.iter(*CHROME_TAGS)):
-        if el.getparent() is not None and len(text_of(el)) < limit:
+        if el.getparent() is not None and len(text_of(el)) < limit and not _citation(el):
             trace.drop(el, "boilerplate", f"<{el.tag}> element")
     for el in list(body.iter()):
         if not isinstance(el, HtmlElement) or el.getparent() is None:

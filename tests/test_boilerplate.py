@@ -80,6 +80,16 @@ LINES = {
         "Chart of rotten",
         "caption",
     ),
+    "caption-in-the-picture-box": (
+        '<div class="photo"><a href="/q-big.jpg"><img src="/q.jpg"></a><br>The quay at dawn</div>',
+        "The quay at dawn",
+        "caption",
+    ),
+    "caption-closing-the-picture-box": (
+        '<div class="photo"><a href="/q-big.jpg"><img src="/q.jpg"></a><p>The quay at dawn</p></div>',
+        "The quay at dawn",
+        "caption",
+    ),
     "gallery-slide-titles": (
         "".join(
             f'<div class="slide"><img src="/g{n}.jpg" alt="Slide {n}"><div>The quay in '
@@ -158,6 +168,10 @@ KEEP_LINES = {
         f"<blockquote><p>Pile {n} is rotten through.</p><p>— Harbour Authority</p></blockquote>"
         for n in (12, 40, 77)
     ),
+    "a-sentence-beside-a-picture": '<p><img src="/icon.png"> The harbour master said the '
+    "works would start in January.</p>",
+    "a-short-line-heading-the-text-after-a-picture": '<div><img src="/q.jpg"><p>In short</p>'
+    "<p>The works start in January and end in three years.</p></div>",
     "a-quote-with-its-citation": "<blockquote><p>We found rot nobody had seen for ninety "
     "years.</p><footer>— Tomas Berg, chief engineer</footer></blockquote>",
     "numbered-sections": "".join(
@@ -176,6 +190,16 @@ def test_story_lines_that_look_like_boilerplate_survive(case: str) -> None:
     article = process(page(KEEP_LINES[case]), url=URL)
     assert expected in " ".join(article.text.split()), article.removals
     assert story_kept(article.text)
+
+
+def test_a_removed_caption_leaves_its_picture() -> None:
+    for markup, _, _ in (
+        LINES["caption-in-the-picture-box"],
+        LINES["caption-closing-the-picture-box"],
+    ):
+        article = process(page(markup), url=URL)
+        assert "The quay at dawn" not in article.text
+        assert 'src="https://paper.example/q.jpg"' in article.html
 
 
 def test_a_removed_byline_names_the_author_when_the_page_does_not() -> None:

@@ -65,6 +65,12 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
         text = text_of(el)
         if not text or len(text) > MAX_LINE_CHARS:
             continue
+        if _caption_in_picture_box(el, text):
+            trace.drop_text(el, "caption", "a caption under its picture, in the picture's box")
+            continue
+        if _caption_after_picture(el, text):
+            trace.drop(el, "caption", "a caption closing the picture's box", text)
+            continue
         if el.tag in HEADINGS:
             if title_key and text_key(text) == title_key and _opens(content, el):
                 trace.drop(el, "title", "the article's title again", text)
@@ -163,6 +169,40 @@ def _orphan_label(el: HtmlElement, text: str) -> bool:
         return True
     next_text = text_of(following)
     return len(next_text) <= 40 and next_text.endswith(":")
+
+
+def _caption_in_picture_box(el: HtmlElement, text: str) -> bool:
+    """A box holding a picture and, below it, a short line that is not a sentence."""
+    if not _caption_shaped(text):
+        return False
+    pictures = list(el.iter("img"))
+    if len(pictures) != 1:
+        return False
+    before = [el.text or ""]  # the text ahead of the picture, in document order
+    for inner in el.iterdescendants():
+        if inner is pictures[0]:
+            return not "".join(before).strip()
+        before.append(inner.text or "")
+        if pictures[0] not in inner.iterdescendants():
+            before.append(inner.tail or "")
+    return False
+
+
+def _caption_after_picture(el: HtmlElement, text: str) -> bool:
+    """A short line that is not a sentence, right after a picture (alone, or in its link)
+    and closing their box: the picture's caption."""
+    if not _caption_shaped(text) or el.find(".//img") is not None:
+        return False
+    previous = el.getprevious()
+    if previous is None or text_of(previous) or (el.tail or "").strip():
+        return False
+    if previous.tag != "img" and len(list(previous.iter("img"))) != 1:
+        return False
+    return not any(text_of(following) for following in el.itersiblings())
+
+
+def _caption_shaped(text: str) -> bool:
+    return 0 < len(text) <= MAX_CAPTION_CHARS and not SENTENCE_END.search(text)
 
 
 def _opens(content: HtmlElement, el: HtmlElement) -> bool:

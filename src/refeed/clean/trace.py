@@ -26,9 +26,22 @@ class Trace:
         if el.getparent() is None:
             return
         excerpt = text_of(el) if text is None else text
-        if len(excerpt) > EXCERPT_CHARS:
-            excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
         forget_text(el.iterancestors())
         el.drop_tree()
+        self._record(kind, rule, excerpt)
+
+    def drop_text(self, el: HtmlElement, kind: str, rule: str) -> None:
+        """Remove the text inside ``el`` but keep its elements (the picture a caption
+        sits beside), and record why."""
+        excerpt = text_of(el)
+        el.text = None
+        for inner in el.iterdescendants():
+            inner.text = inner.tail = None
+        forget_text([el, *el.iterancestors()])
+        self._record(kind, rule, excerpt)
+
+    def _record(self, kind: str, rule: str, excerpt: str) -> None:
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
         self.counts[kind] += 1
         self.removals.append(Removal(kind=kind, rule=rule, text=excerpt))

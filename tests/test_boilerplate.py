@@ -192,6 +192,36 @@ def test_story_lines_that_look_like_boilerplate_survive(case: str) -> None:
     assert story_kept(article.text)
 
 
+def test_a_press_releases_contact_block_goes() -> None:
+    contact = (
+        "<p><strong>Press contact:</strong></p><p>Anna Berg<br>Harbour Authority<br>"
+        "E-mail: press@harbour.example</p><p>Tel. +44 20 7946 0000</p>"
+    )
+    body = page().replace(b"</article>", contact.encode() + b"</article>")
+    article = process(body, url=URL)
+    assert story_kept(article.text)
+    assert "press@harbour.example" not in article.text and "Anna Berg" not in article.text
+    assert [r.kind for r in article.removals].count("boilerplate") >= 3
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        # a heading named "Contact" over the story's own text
+        "<h2>Contact</h2><p>Tracing every contact of the workers took the authority three "
+        "weeks, and the harbour stayed open to fishing boats the whole time, officials said "
+        "on Monday, adding that the results would be published in the spring.</p>",
+        # the label, but no address or number under it
+        "<p>Contact:</p><p>Anna Berg, Harbour Authority</p>",
+    ],
+)
+def test_what_only_looks_like_a_contact_block_stays(after: str) -> None:
+    body = page().replace(b"</article>", after.encode() + b"</article>")
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    assert "Anna Berg" in text or "Tracing every contact" in text
+
+
 def test_a_removed_caption_leaves_its_picture() -> None:
     for markup, _, _ in (
         LINES["caption-in-the-picture-box"],

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from lxml.html import HtmlElement
 
 from refeed.clean import phrases
-from refeed.clean.shape import BLOCKS, HEADINGS, SENTENCE_END, is_leaf_block, text_key
+from refeed.clean.shape import BLOCKS, HEADINGS, LINE_BLOCKS, SENTENCE_END, is_leaf_block, text_key
 from refeed.clean.trace import Trace
 from refeed.dom import forget_text, name_words, text_of
 
@@ -49,6 +49,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
     """Remove the short boilerplate lines of the chosen story."""
     _remove_more_links(content, trace)
     _remove_repeats(content, trace)
+    _remove_contact_block(content, trace)
     title_key = text_key(title) if title else None
     if title_key and text_key(text_of(content)) == title_key:
         title_key = None  # the title is all there is: keep it
@@ -82,6 +83,29 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
         else:
             if _orphan_label(el, text):
                 trace.drop(el, "navigation", "a label with nothing under it", text)
+
+
+def _remove_contact_block(content: HtmlElement, trace: Trace) -> None:
+    """A press release's closing contact block: a "Contact:" label, then only short lines
+    to the end of the story, giving an e-mail address or a telephone number."""
+    leaves = [el for el in content.iter(*LINE_BLOCKS) if el is not content and is_leaf_block(el)]
+    for i, el in enumerate(leaves):
+        if not phrases.CONTACT_LABEL.match(text_of(el)):
+            continue
+        rest = [leaf for leaf in leaves[i + 1 :] if text_of(leaf)]
+        texts = [text_of(leaf) for leaf in rest]
+        if (
+            rest
+            and sum(map(len, texts)) <= _MAX_CONTACT_CHARS
+            and all(len(text) <= MAX_BYLINE_CHARS * 2 for text in texts)
+            and any(phrases.CONTACT_DETAIL.search(text) for text in texts)
+        ):
+            for block in (el, *rest):
+                trace.drop(block, "boilerplate", "a press release's contact block")
+        return
+
+
+_MAX_CONTACT_CHARS = 800
 
 
 def _remove_repeats(content: HtmlElement, trace: Trace) -> None:

@@ -257,6 +257,21 @@ CALL_TO_ACTION = re.compile(
     _FLAGS,
 )
 
+# "Press contact:", "Kontakt:", "Contacto": the label over a press release's contact block.
+CONTACT_LABEL = re.compile(
+    r"^[\W_]*(press |media |presse|medien|pressekontakt|pressestelle|presse-?)?\s*"
+    r"(contacts?|kontakte?|contactos?|contatti|contatto|kontakt dla mediów|"
+    r"ansprechpartner(in|innen)?|ansprechpersonen?|контакты|для справок)"
+    r"( (for|für) (the )?(media|presse|journalists|journalisten))?\s*:?\s*$",
+    _FLAGS,
+)
+# An e-mail address or a telephone number: what a contact block gives.
+CONTACT_DETAIL = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|(tel|phone|telefon|téléphone|teléfono|fax)\b|"
+    r"\+\d[\d ()/-]{6,}\d",
+    _FLAGS,
+)
+
 # A link or line that only says "more" or "back".
 MORE_OR_BACK = re.compile(
     r"^[\W_]*(more|read more|continue reading|mehr|weiterlesen|weiter|plus|lire la suite|"

@@ -172,6 +172,12 @@ KEEP_LINES = {
     "works would start in January.</p>",
     "a-short-line-heading-the-text-after-a-picture": '<div><img src="/q.jpg"><p>In short</p>'
     "<p>The works start in January and end in three years.</p></div>",
+    "a-label-then-a-link-to-another-site": '<p>The ministry: <a href="https://gov.example/2026/'
+    'quay-survey-final-report.html">Final report of the quay survey</a></p>',
+    "a-label-then-a-document": '<p>The survey: <a href="/files/quay-survey-2024-final.pdf">'
+    "Quay survey 2024, final version</a></p>",
+    "a-sentence-going-on-after-the-link": '<p>He said: <a href="/2026/11/the-quay-was-'
+    'doomed-years-ago.html">the quay was doomed</a> long before the floods came.</p>',
     "a-quote-with-its-citation": "<blockquote><p>We found rot nobody had seen for ninety "
     "years.</p><footer>— Tomas Berg, chief engineer</footer></blockquote>",
     "numbered-sections": "".join(
@@ -259,6 +265,8 @@ INLINE = {
     "russian": "<p>Читайте также: Мэр открыл новый мост через канал</p>",
     "linked-headline-paragraph": '<p><a href="/2026/11/mayor-opens-new-cycle-bridge.html">'
     "Mayor opens new cycle bridge over the canal</a></p>",
+    "any-label-then-a-linked-headline": '<p><em>Former harbour master: <a href="/2026/11/'
+    'the-quay-was-doomed-years-ago.html">The quay was doomed years ago</a></em></p>',
 }
 
 

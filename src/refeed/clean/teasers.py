@@ -46,6 +46,8 @@ def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
             trace.drop(p, "teaser", f"inline {label.group(1)!r} line", text)
         elif p.tag == "p" and _linked_headline(p, text, site, url):
             trace.drop(p, "teaser", "a paragraph that is only a link to another story", text)
+        elif p.tag == "p" and _labelled_link(p, text, site, url):
+            trace.drop(p, "teaser", "a label and a link to another story", text)
         elif p.tag in _CARD_HEADINGS and _linked_headline(p, text, site, url):
             card = p.getparent()
             if card is not None and card is not root and _card(card, p):
@@ -130,6 +132,28 @@ def _linked_headline(el: HtmlElement, text: str, site: str, page_url: str) -> bo
         and _ARTICLE_PATH.search(path) is not None
         and _FILE.search(path) is None
     )
+
+
+def _labelled_link(el: HtmlElement, text: str, site: str, page_url: str) -> bool:
+    """ "Former commander: <a>headline of another story</a>": a short label ending in a
+    colon, then one link to another story of the site, which is the rest of the line."""
+    links = [a for a in el.iter("a") if a.get("href")]
+    if len(links) != 1 or len(text) > MAX_HEADLINE_CHARS:
+        return False
+    linked = text_of(links[0])
+    if not linked:
+        return False
+    label, _, rest = text.partition(linked)
+    label = label.strip()
+    return (
+        label.endswith(":")
+        and len(label) <= _MAX_LABEL_CHARS
+        and not rest.strip(" .…")
+        and _linked_headline(links[0], linked, site, page_url)
+    )
+
+
+_MAX_LABEL_CHARS = 60
 
 
 # a story's address: a long slug or an id, not a file, a tag page or the home page

@@ -38,7 +38,7 @@ TAG_NAMES = [
     "table", "tr", "td", "script", "style", "svg", "math", "iframe", "object", "noscript",
     "template", "title", "meta", "base", "form", "textarea", "select", "xmp", "plaintext",
     "frameset", "nav", "footer", "aside", "picture", "source", "br", "hr", "pre", "body",
-    "html", "head", "x-custom", "o:p", "blink",
+    "html", "head", "x-custom", "o:p", "blink", "h3", "blockquote", "figure", "figcaption",
 ]  # fmt: skip
 ATTR_NAMES = [
     "href", "src", "srcset", "onerror", "onclick", "style", "class", "id", "data-src",
@@ -51,7 +51,9 @@ ODD_TEXT = st.sampled_from(
         "\uffff", "\u2028", "\u202e", "&", "&amp;", "&#0;", "&#xD800;", "&#x110000;",
         "&#65535;", "&nbsp;", "&lol;", "<", ">", "]]>", "<!--", "-->", "<![CDATA[",
         "<?xml version='1.0'?>", "<!DOCTYPE html>", "</p>", "</div></div></div>",
-        "javascript:alert(1)", "Ъ", "日本語", "😀", " ",
+        "javascript:alert(1)", "Ъ", "日本語", "😀", " ", "<?", "</h3>", "<h2 class=deck>",
+        "Contact:", "press@paper.example", "Read also: ", "1", "Same line",
+        '<a href="/2026/11/quay-to-be-rebuilt.html">',
     ]
 )  # fmt: skip
 TEXT = st.one_of(st.text(max_size=80), ODD_TEXT)

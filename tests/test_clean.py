@@ -206,3 +206,22 @@ def test_a_processing_instruction_is_a_comment_to_the_first_angle_bracket() -> N
 
     root = parse_html("<html><body><p>a</p> <?php echo 'x' ?> <p>b</p> <?left open")
     assert root.text_content().split() == ["a", "b"]  # one never closed runs to the end
+
+
+_CALL_WORDS = [
+    "Follow", "us", "on", "Twitter", "Facebook", "and", "Subscribe", "now", "to", "our",
+    "newsletter", "Suscríbete", "Abonnez-vous", "Download", "the", "app", "Google Play",
+    "Donate", "already a subscriber", "log in to continue", "UNTERSTÜTZEN SIE UNS", "Suscríbete",
+    "how to cite", "ctrl+enter", "Jetzt abonnieren", "подпишитесь", "канал", "Telegram",
+    "Sign up", "for", "boletín", "help us keep", "cómo citar", "Share", "on", "WhatsApp",
+    "quay", "the harbour", ".", ",", "!", "続きを読む", "订阅",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_CALL_WORDS), max_size=12))
+@settings(max_examples=500, deadline=None)
+def test_the_quick_test_for_a_call_to_action_never_misses_one(words: list[str]) -> None:
+    from refeed.clean import phrases
+
+    for text in (" ".join(words), "".join(words), " ".join(words).upper()):
+        assert phrases.call_to_action(text) == bool(phrases.CALL_TO_ACTION.search(text))

@@ -39,7 +39,8 @@ def parse_html(text: str) -> HtmlElement:
     text = _XML_DECLARATION.sub("", _NOT_XML.sub("", text), count=1)
     # "<?php ...>" is a comment to the first ">" in HTML; libxml2 takes quadratic time on
     # one left open, so such pieces go before it sees them
-    text = _PROCESSING_INSTRUCTION.sub("", text)
+    if "<?" in text:
+        text = _PROCESSING_INSTRUCTION.sub("", text)
     text = _raw_noscripts(text)
     text = _close_headings(text)
     if not text.strip():

@@ -297,7 +297,7 @@ def _is_date_line(el: HtmlElement, text: str) -> bool:
 
 
 def _is_call_to_action(el: HtmlElement, text: str) -> bool:
-    return bool(phrases.CALL_TO_ACTION.search(text))
+    return phrases.call_to_action(text)
 
 
 _LINE_RULES: tuple[tuple[str, str, Callable[[HtmlElement, str], bool]], ...] = (

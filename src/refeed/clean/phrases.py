@@ -257,6 +257,23 @@ CALL_TO_ACTION = re.compile(
     _FLAGS,
 )
 
+# Every call to action above says one of these: a cheap test first, since the full pattern
+# is tried at every position of a line (the cleaners ask it of thousands of lines a page)
+_CALL_HINT = re.compile(
+    _SOCIAL[:-1]  # the networks, and the words of every other call
+    + r"|subscri|suscri|suscrí|unterstütz|abonn|assine|iscriv|abbon|subskry|подпиш|подписк|newsletter|boletín|"
+    r"infolettre|lettre d'information|app|aplica|google play|log ?in|member|miembro|socio|"
+    r"journalism|soutenez|periodismo|citer|cite|zitiervorschlag|citar|donate|help us|ctrl|"
+    r"続き|会員限定|有料会員|登録すると|订阅|登录后|阅读全文)",
+    _FLAGS,
+)
+
+
+def call_to_action(text: str) -> bool:
+    """The line asks the reader to follow, subscribe, download, donate, log in, share."""
+    return _CALL_HINT.search(text) is not None and CALL_TO_ACTION.search(text) is not None
+
+
 # "Press contact:", "Kontakt:", "Contacto": the label over a press release's contact block.
 CONTACT_LABEL = re.compile(
     r"^[\W_]*(press |media |presse|medien|pressekontakt|pressestelle|presse-?)?\s*"

@@ -209,7 +209,7 @@ def _story_part(el: HtmlElement, text: str) -> bool:
     if el.tag == "h1" or el.find(".//h1") is not None or chrome_kind(el) is not None:
         return False
     opening = text[:150]
-    return not (phrases.TEASER_HEADING.match(opening) or phrases.CALL_TO_ACTION.search(opening))
+    return not (phrases.TEASER_HEADING.match(opening) or phrases.call_to_action(opening))
 
 
 def _alike(a: HtmlElement, b: HtmlElement) -> bool:

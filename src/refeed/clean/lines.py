@@ -102,7 +102,7 @@ def _remove_contact_block(content: HtmlElement, trace: Trace) -> None:
         ):
             for block in (el, *rest):
                 trace.drop(block, "boilerplate", "a press release's contact block")
-        return
+            return
 
 
 _MAX_CONTACT_CHARS = 800
@@ -202,12 +202,13 @@ def _caption_in_picture_box(el: HtmlElement, text: str) -> bool:
     pictures = list(el.iter("img"))
     if len(pictures) != 1:
         return False
+    holders = set(pictures[0].iterancestors())  # the picture's tail-less wrappers (a link)
     before = [el.text or ""]  # the text ahead of the picture, in document order
     for inner in el.iterdescendants():
         if inner is pictures[0]:
             return not "".join(before).strip()
         before.append(inner.text or "")
-        if pictures[0] not in inner.iterdescendants():
+        if inner not in holders:
             before.append(inner.tail or "")
     return False
 

@@ -261,9 +261,10 @@ CALL_TO_ACTION = re.compile(
 # is tried at every position of a line (the cleaners ask it of thousands of lines a page)
 _CALL_HINT = re.compile(
     _SOCIAL[:-1]  # the networks, and the words of every other call
-    + r"|subscri|suscri|suscrí|unterstütz|abonn|assine|iscriv|abbon|subskry|подпиш|подписк|newsletter|boletín|"
-    r"infolettre|lettre d'information|app|aplica|google play|log ?in|member|miembro|socio|"
-    r"journalism|soutenez|periodismo|citer|cite|zitiervorschlag|citar|donate|help us|ctrl|"
+    + r"|subscri|suscri|suscrí|unterstütz|abonn|assine|iscriv|abbon|subskry|подпиш|подписк|"
+    r"newsletter|boletín|infolettre|lettre d'information|app|aplica|google play|log ?in|"
+    r"member|miembro|socio|journalism|soutenez|periodismo|citer|cite|zitiervorschlag|citar|"
+    r"donate|help us|ctrl|"
     r"続き|会員限定|有料会員|登録すると|订阅|登录后|阅读全文)",
     _FLAGS,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 import time
 import zlib
 from pathlib import Path
@@ -224,3 +225,41 @@ def test_an_extraction_crash_fails_its_item_not_its_source(
     assert result.ok and result.new == 2 and result.failed_pages == 1
     items = json.loads((tmp_path / "feeds" / "inline.json").read_bytes())["items"]
     assert {i["title"] for i in items} == {"Bad", "Good"}
+
+
+PRIVATE_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Intranet PRIVATE-CHANNEL</title>
+<id>urn:x</id><updated>2026-11-01T00:00:00Z</updated>
+<entry><title>PRIVATE-ENTRY board minutes</title><id>urn:y</id><link href="http://intranet.example/m"/>
+<updated>2026-11-01T00:00:00Z</updated><content>PRIVATE-ENTRY text</content></entry></feed>"""
+
+
+@pytest.mark.parametrize("relative", [True, False], ids=["relative path", "absolute path"])
+def test_a_feed_body_that_is_a_file_name_is_not_read_as_that_file(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
+) -> None:
+    """feedparser opens a bare string as a file; refeed hands it a file object instead."""
+    private = tmp_path / "feeds" / "intranet.atom"
+    private.parent.mkdir()
+    private.write_text(PRIVATE_FEED, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    name = "feeds/intranet.atom" if relative else str(private)
+    attack = site.add("attack.xml", name, content_type="application/atom+xml")
+    oracle = site.add("oracle.xml", "/nonexistent/x.atom", content_type="application/atom+xml")
+    config = _config(
+        tmp_path,
+        SourceConfig(name="attack", feed=attack),
+        SourceConfig(name="oracle", feed=oracle),
+    )
+    results = {r.name: r for r in asyncio.run(run_cycle(config))}
+    assert not results["attack"].ok
+    # a path that exists and one that does not fail alike: no file-existence oracle
+    assert results["attack"].error is not None and results["oracle"].error is not None
+
+    def cause(error: str | None) -> str:
+        return re.sub(r"\d+", "N", str(error).split(">: ")[1])
+
+    assert cause(results["attack"].error) == cause(results["oracle"].error)
+    for path in (tmp_path / "feeds").iterdir():
+        if path != private:
+            assert b"PRIVATE" not in path.read_bytes(), path.name

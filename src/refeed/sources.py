@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import html
+import io
 import re
 import time
 from datetime import UTC, datetime
@@ -39,13 +40,18 @@ def parse_feed(response: Response) -> Listing:
     """Read an RSS, Atom or JSON feed with feedparser.
 
     A feed that is broken but readable (feedparser's ``bozo``) is accepted; one
-    that yields no channel and no entries is a :class:`ParseError`.
+    that yields no channel and no entries is a :class:`ParseError`. The bytes go in
+    as a file object: feedparser treats a bare string or bytes as a file name (and a
+    ``str`` as a URL to fetch) before it treats it as a document, so a body that is
+    a path would be read from this machine's disk.
     """
     headers = {"content-location": response.url}
     if response.content_type:
         headers["content-type"] = response.content_type
     try:
-        parsed = feedparser.parse(response.body, response_headers=headers, sanitize_html=False)
+        parsed = feedparser.parse(
+            io.BytesIO(response.body), response_headers=headers, sanitize_html=False
+        )
     except Exception as exc:  # feedparser's loose parser can trip on hostile bytes
         raise ParseError(f"not a feed: {type(exc).__name__}: {exc}", url=response.url) from exc
     channel = parsed.get("feed", {})

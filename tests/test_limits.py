@@ -1,18 +1,22 @@
-"""Network limits against servers that misbehave on purpose: dripping bodies, redirect chains."""
+"""Network limits against servers that misbehave on purpose: dripping bodies, redirect chains,
+decompression bombs."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 
+import brotli
 import pytest
 
 from conftest import Site
 from refeed import defaults
-from refeed.errors import FetchError
+from refeed.errors import FetchError, TooLargeError
 from refeed.fetch import Fetcher, FetchSettings
 from refeed.models import Response
 
@@ -86,3 +90,49 @@ def test_five_redirects_are_followed_and_a_sixth_is_an_error(site: Site) -> None
         get(_chain(site, 6))
     assert caught.value.status == 310
     assert len(site.hits) == 6  # not retried, and the seventh URL never asked for
+
+
+def _brotli_bomb(size: int) -> bytes:
+    compressor = brotli.Compressor(quality=5, lgwin=24)
+    zeros = b"\0" * (1 << 20)
+    return b"".join(compressor.process(zeros) for _ in range(size >> 20)) + compressor.finish()
+
+
+def test_a_brotli_bomb_stops_at_the_cap_without_inflating_past_it(site: Site) -> None:
+    """256 MiB in under 1 KB: httpx would inflate the whole chunk before the cap is checked."""
+    bomb = _brotli_bomb(256 << 20)
+    assert len(bomb) < 1000
+    url = site.add("bomb", bomb, headers={"Content-Encoding": "br"})
+
+    async def run() -> None:
+        async with Fetcher(FAST) as fetcher:
+            await fetcher.get(url, max_bytes=1 << 20)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLargeError, match="over the 1048576 byte cap"):
+            asyncio.run(run())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"peak {peak >> 20} MiB while reading a 1 MiB capped body"
+
+
+def test_stacked_codings_are_refused_in_one_line(site: Site) -> None:
+    layered = gzip.compress(gzip.compress(b"\0" * (16 << 20)))
+    url = site.add("stacked", layered, headers={"Content-Encoding": "gzip, gzip"})
+    with pytest.raises(FetchError, match=r"stacked content codings \(gzip, gzip\)") as caught:
+        get(url)
+    assert "\n" not in str(caught.value)
+    assert len(site.hits) == 1  # a refusal is not retried
+
+
+def test_only_the_bounded_codings_are_asked_for(site: Site) -> None:
+    url = site.add("plain", "<p>x</p>")
+    get(url)
+    assert site.hits[0].headers["accept-encoding"] == "gzip, deflate, br"
+
+
+def test_a_compressed_body_is_decoded(site: Site) -> None:
+    url = site.add("br", brotli.compress(b"<p>brotli body</p>"), headers={"Content-Encoding": "br"})
+    assert get(url).body == b"<p>brotli body</p>"

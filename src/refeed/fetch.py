@@ -3,7 +3,8 @@
 One :class:`Fetcher` (one ``httpx.AsyncClient``) per process. Each GET is
 conditional when validators are known, has connect/read timeouts and a total
 deadline, follows at most five redirects, stops reading at a byte cap (counted
-after decompression, so a gzip bomb stops at the cap), is retried once on a
+after decompression, which :mod:`refeed.inflate` does in bounded steps, so a
+gzip or brotli bomb stops at the cap), is retried once on a
 connection error or a 5xx (honouring Retry-After), and waits for a slot under a
 global and a per-host limit.
 
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from refeed import defaults
+from refeed import defaults, inflate
 from refeed.errors import BlockedError, FetchError, TooLargeError
 from refeed.models import Response, Validators
 
@@ -241,7 +242,7 @@ class Fetcher:
             )
             policy = HostPolicy(allow_private=allow_private, allow_hosts=s.allow_hosts)
             client = self._clients[allow_private] = httpx.AsyncClient(
-                headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+                headers={"User-Agent": s.user_agent, "Accept-Encoding": inflate.ACCEPT_ENCODING},
                 timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
                 follow_redirects=True,
                 max_redirects=s.max_redirects,
@@ -401,19 +402,32 @@ class Fetcher:
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
+    """The body, decoded step by bounded step (:mod:`refeed.inflate`), up to ``max_bytes``.
+
+    The raw bytes are read and inflated here, not by httpx, which would inflate each
+    network chunk whole before anything could count it.
+    """
+    try:
+        decoder = inflate.inflater(response.headers.get("content-encoding"))
+    except inflate.CodingError as exc:
+        raise FetchError(str(exc), url=url, status=response.status_code) from None
     declared = response.headers.get("content-length")
-    encoded = response.headers.get("content-encoding", "identity") not in ("", "identity")
-    if declared and declared.isdigit() and not encoded and int(declared) > max_bytes:
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        # decoded, a body is never smaller than that
         raise TooLargeError(
             f"response of {int(declared)} bytes is over the {max_bytes} byte cap", url=url
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise TooLargeError(f"response is over the {max_bytes} byte cap", url=url)
-        chunks.append(chunk)
+    async for raw in response.aiter_raw():
+        try:
+            for chunk in decoder.feed(raw):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLargeError(f"response is over the {max_bytes} byte cap", url=url)
+                chunks.append(chunk)
+        except inflate.CodingError as exc:
+            raise FetchError(str(exc), url=url, status=response.status_code) from None
     return b"".join(chunks)
 
 

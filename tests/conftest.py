@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from refeed.config import Config, SourceConfig
+from refeed.metrics import Metrics
+from refeed.serve import create_app, make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -128,3 +132,43 @@ def loopback_config(tmp_path: Path, *sources: SourceConfig, **settings: object) 
         sources=sources,
         **settings,  # type: ignore[arg-type]
     )
+
+
+@dataclass
+class Served:
+    base: str
+    config: Config
+    metrics: Metrics
+    scheduler: dict[str, bool]
+
+    def url(self, path: str) -> str:
+        return self.base + path.lstrip("/")
+
+
+@contextmanager
+def serving(
+    config: Config, metrics: Metrics, *, with_scheduler: bool = False, port: int = 0
+) -> Iterator[Served]:
+    """uvicorn in a thread on a free loopback port, until the block ends."""
+    state = {"running": True}
+    app = create_app(
+        config,
+        metrics=metrics,
+        scheduler_running=(lambda: state["running"]) if with_scheduler else None,
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    port = sock.getsockname()[1]
+    server = make_server(app, "127.0.0.1", port)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield Served(f"http://127.0.0.1:{port}/", config, metrics, state)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()

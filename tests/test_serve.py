@@ -8,14 +8,10 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,55 +21,15 @@ import lxml.html
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import SITE, Site, rss
+from conftest import SITE, Served, Site, rss, serving
 from refeed.config import Config, SourceConfig, parse_schedule
 from refeed.cycle import run_cycle
 from refeed.metrics import Metrics
-from refeed.serve import create_app, health_problems, make_server, max_age, schedule_period
+from refeed.serve import health_problems, max_age, schedule_period
 from refeed.store import Store
 
 PAGES = ["harbour-bridge.html", "council-budget.html", "night-train.html"]
 IDENTITY = {"Accept-Encoding": "identity"}
-
-
-@dataclass
-class Served:
-    base: str
-    config: Config
-    metrics: Metrics
-    scheduler: dict[str, bool]
-
-    def url(self, path: str) -> str:
-        return self.base + path.lstrip("/")
-
-
-@contextmanager
-def serving(
-    config: Config, metrics: Metrics, *, with_scheduler: bool = False, port: int = 0
-) -> Iterator[Served]:
-    """uvicorn in a thread on a free loopback port, until the block ends."""
-    state = {"running": True}
-    app = create_app(
-        config,
-        metrics=metrics,
-        scheduler_running=(lambda: state["running"]) if with_scheduler else None,
-    )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", port))
-    port = sock.getsockname()[1]
-    server = make_server(app, "127.0.0.1", port)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield Served(f"http://127.0.0.1:{port}/", config, metrics, state)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
 
 
 def _site_feed(site: Site, pages: list[str] = PAGES) -> str:

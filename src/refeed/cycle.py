@@ -29,6 +29,7 @@ from refeed.publish import publish_index, render, write_all
 from refeed.sanitize import sanitize
 from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
+from refeed.urls import web_url
 from refeed.workers import Extractor
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def fetch_settings(config: Config) -> FetchSettings:
 
 def feed_info(config: Config, source: SourceConfig, listing: Listing | None = None) -> FeedInfo:
     title = source.title or (listing.title if listing else None) or source.name
-    link = (listing.link if listing else None) or source.url
+    link = web_url(listing.link if listing else None) or source.url
     return FeedInfo(
         name=source.name,
         title=title,

@@ -7,7 +7,9 @@ alone, keeping their mtime, so readers polling with If-Modified-Since see no cha
 
 Every string goes through :func:`_clean` before it reaches feedgen, lxml or json:
 characters XML 1.0 forbids (NUL and other control characters, U+FFFE/U+FFFF, lone
-surrogates) are dropped, so hostile content can never make rendering fail.
+surrogates) are dropped, so hostile content can never make rendering fail. Every URL
+goes through :func:`_link` (:func:`refeed.urls.web_url`): only http(s) URLs are
+published, whatever the store holds.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from refeed import __version__
 from refeed.errors import PublishError
 from refeed.models import FeedInfo, Item
 from refeed.sanitize import sanitize
+from refeed.urls import web_url
 
 FORMATS: Final = ("atom", "rss", "json")  # also the file suffixes: <name>.atom, ...
 INDEX_NAME: Final = "index.opml"
@@ -58,6 +61,11 @@ _SPACES: Final = re.compile(r"\s+")
 def _clean(text: str | None) -> str:
     """Return *text* without the characters XML 1.0 forbids; None gives ""."""
     return _NOT_XML.sub("", text) if text else ""
+
+
+def _link(url: str | None) -> str | None:
+    """*url* if it is an http(s) URL, else None: no javascript:, data: or vbscript: link."""
+    return web_url(_clean(url))
 
 
 def _plain(text: str | None) -> str:
@@ -169,9 +177,10 @@ def _generator(feed: FeedInfo, items: Sequence[Item], fmt: str) -> Any:
     self_url = _feed_url(feed, fmt)
     if self_url:
         fg.link(href=self_url, rel="self", type=_MEDIA_TYPES[fmt])
-    if feed.hub and fmt == "atom":
-        fg.link(href=_clean(feed.hub), rel="hub")
-    fg.link(href=_clean(feed.link) or self_url or _atom_id(feed), rel="alternate")
+    hub = _link(feed.hub)
+    if hub and fmt == "atom":
+        fg.link(href=hub, rel="hub")
+    fg.link(href=_link(feed.link) or self_url or _atom_id(feed), rel="alternate")
     description = _plain(feed.description)
     if description:
         fg.description(description)
@@ -204,7 +213,9 @@ def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
             entry = fg.add_entry(order="append")
             entry.id(_item_id(item))
             entry.title(_item_title(item))
-            entry.link(href=_clean(item.url), rel="alternate")
+            url = _link(item.url)
+            if url:
+                entry.link(href=url, rel="alternate")
             entry.published(_published(item))
             entry.updated(_updated(item))
             author = _plain(item.author)
@@ -236,10 +247,11 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
         fg = _generator(feed, items, "rss")
         for item in items:
             entry = fg.add_entry(order="append")
-            guid, url = _item_id(item), _clean(item.url)
+            guid, url = _item_id(item), _link(item.url)
             entry.guid(guid, permalink=guid == url)
             entry.title(_item_title(item))
-            entry.link(href=url, rel="alternate")
+            if url:
+                entry.link(href=url, rel="alternate")
             entry.published(_published(item))
             entry.updated(_updated(item))
             author = _plain(item.author)
@@ -250,7 +262,8 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
                 entry.description(content)
                 entry.content(content)
         data: bytes = fg.rss_str(pretty=True)
-        return _with_rss_hub(data, feed.hub) if feed.hub else data
+        hub = _link(feed.hub)
+        return _with_rss_hub(data, hub) if hub else data
 
     return _render(feed, "rss", build)
 
@@ -260,7 +273,7 @@ def _with_rss_hub(data: bytes, hub: str) -> bytes:
     root = etree.fromstring(data)
     channel = root.find("channel")
     assert channel is not None
-    link = etree.Element(f"{{{_ATOM_NS}}}link", href=_clean(hub), rel="hub")
+    link = etree.Element(f"{{{_ATOM_NS}}}link", href=hub, rel="hub")
     channel.insert(0, link)
     etree.indent(root)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
@@ -271,17 +284,20 @@ def _with_rss_hub(data: bytes, hub: str) -> bytes:
 
 def _json_item(item: Item) -> dict[str, Any]:
     """One JSON Feed 1.1 item."""
-    out: dict[str, Any] = {
-        "id": _item_id(item),
-        "url": _clean(item.url),
+    out: dict[str, Any] = {"id": _item_id(item)}
+    url = _link(item.url)
+    if url:
+        out["url"] = url
+    out |= {
         "title": _item_title(item),
         "content_html": _html(item.content_html),
     }
     summary = _plain(item.summary)
     if summary:
         out["summary"] = summary
-    if item.image:
-        out["image"] = _clean(item.image)
+    image = _link(item.image)
+    if image:
+        out["image"] = image
     out["date_published"] = _published(item).isoformat()
     out["date_modified"] = _updated(item).isoformat()
     author = _plain(item.author)
@@ -297,8 +313,10 @@ def render_json(feed: FeedInfo, items: Sequence[Item]) -> bytes:
     doc: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": _feed_title(feed),
-        "home_page_url": _clean(feed.link),
     }
+    home = _link(feed.link)
+    if home:
+        doc["home_page_url"] = home
     feed_url = _feed_url(feed, "json")
     if feed_url:
         doc["feed_url"] = feed_url
@@ -307,8 +325,9 @@ def render_json(feed: FeedInfo, items: Sequence[Item]) -> bytes:
         doc["description"] = description
     if feed.language:
         doc["language"] = _clean(feed.language)
-    if feed.hub:
-        doc["hubs"] = [{"type": "WebSub", "url": _clean(feed.hub)}]
+    hub = _link(feed.hub)
+    if hub:
+        doc["hubs"] = [{"type": "WebSub", "url": hub}]
     doc["items"] = [_json_item(item) for item in items]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
@@ -340,7 +359,9 @@ def render_opml(feeds: Sequence[FeedInfo], formats: Sequence[str] = FORMATS) -> 
         title = _feed_title(feed)
         outline = etree.SubElement(body, "outline", type="rss", text=title, title=title)
         outline.set("xmlUrl", _feed_url(feed, fmt) or quote(_clean(_file_name(feed, fmt))))
-        outline.set("htmlUrl", _clean(feed.link))
+        home = _link(feed.link)
+        if home:
+            outline.set("htmlUrl", home)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 

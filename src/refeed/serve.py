@@ -22,6 +22,7 @@ store, so it reports the health of whatever process (cron, a daemon) runs the cy
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import email.utils
 import gzip
@@ -36,21 +37,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Final
 from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from refeed import __version__
 from refeed import metrics as _metrics
 from refeed.config import Config, Schedule, SourceConfig
 from refeed.models import FeedInfo
 from refeed.store import SourceState, Store
+from refeed.urls import web_url
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +314,9 @@ class _App:
     async def index(self, request: Request) -> Response:
         base = self.config.base_url or str(request.base_url)
         page = await asyncio.to_thread(self._index_html, base)
-        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(
+            page, headers={"Cache-Control": "no-cache", "Content-Security-Policy": INDEX_CSP}
+        )
 
     def _index_html(self, base: str) -> str:
         from refeed.cycle import feed_info
@@ -340,6 +347,31 @@ def _when(value: float | datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+_INDEX_STYLE: Final = """
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin: 0 0 .3rem; }
+.feed { border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }
+.site a { color: #666; font-size: .9rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; }
+dt { color: #666; } dd { margin: 0; overflow-wrap: anywhere; }
+.error { color: #a00; }
+.subscribe a { display: inline-block; padding: .1rem .6rem; border-radius: 4px; background: #f1861d; color: #fff; text-decoration: none; }
+footer { color: #888; font-size: .85rem; }
+"""
+# Every answer may be opened in a browser: nothing in it may run, load or frame anything.
+# The index may use its own stylesheet (by its hash) and nothing else.
+CSP: Final = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+INDEX_CSP: Final = (
+    f"{CSP}; style-src 'sha256-"
+    f"{base64.b64encode(hashlib.sha256(_INDEX_STYLE.encode()).digest()).decode()}'"
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def render_index(
     config: Config, rows: list[tuple[SourceConfig, FeedInfo, SourceState, int]], base: str
 ) -> str:
@@ -366,6 +398,8 @@ def render_index(
             f'<p class="error">Last error: {e(state.last_error)}</p>' if state.last_error else ""
         )
         disabled = " (disabled)" if not source.enabled else ""
+        link = web_url(info.link)  # never a javascript: link on refeed's own origin
+        site = f'<p class="site"><a href="{e(link)}">{e(link)}</a></p>' if link else ""
         address = (
             f"<dt>Address</dt><dd><code>{e(base + quote(published[0][1]))}</code></dd>"
             if published
@@ -373,7 +407,7 @@ def render_index(
         )
         cards.append(
             f'<section class="feed" id="{e(source.name)}"><h2>{e(info.title)}{disabled}</h2>'
-            f'<p class="site"><a href="{e(info.link)}">{e(info.link)}</a></p>'
+            f"{site}"
             f"<dl>{address}<dt>Items</dt><dd>{count}</dd>"
             f"<dt>Updated</dt><dd>{_when(updated)}</dd>"
             f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd></dl>"
@@ -386,17 +420,7 @@ def render_index(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>refeed feeds</title>
 {chr(10).join(heads)}
-<style>
-body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin: 0 0 .3rem; }}
-.feed {{ border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }}
-.site a {{ color: #666; font-size: .9rem; }}
-dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; }}
-dt {{ color: #666; }} dd {{ margin: 0; overflow-wrap: anywhere; }}
-.error {{ color: #a00; }}
-.subscribe a {{ display: inline-block; padding: .1rem .6rem; border-radius: 4px; background: #f1861d; color: #fff; text-decoration: none; }}
-footer {{ color: #888; font-size: .85rem; }}
-</style></head>
+<style>{_INDEX_STYLE}</style></head>
 <body><h1>refeed feeds</h1>
 <p>{len(rows)} feeds. Paste a feed's address into your feed reader, or import the
 <a href="{INDEX_FILE}">OPML list</a> of all of them.</p>
@@ -404,6 +428,27 @@ footer {{ color: #888; font-size: .85rem; }}
 <footer>refeed {e(__version__)} · <a href="healthz">health</a> · <a href="metrics">metrics</a></footer>
 </body></html>
 """
+
+
+class SecurityHeaders:
+    """ASGI middleware: :data:`SECURITY_HEADERS` on every answer that does not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(
@@ -423,11 +468,12 @@ def create_app(
         ],
         # feed files come gzipped from the cache; the middleware compresses the rest
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(
                 GZipMiddleware,
                 minimum_size=GZIP_MIN_BYTES,
                 exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *MEDIA_TYPES.values()),
-            )
+            ),
         ],
     )
 

@@ -15,7 +15,7 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import feedparser
 import lxml.html
@@ -25,7 +25,7 @@ from refeed.decode import decode
 from refeed.dom import parse_html
 from refeed.errors import ParseError
 from refeed.models import Entry, Listing, Response
-from refeed.urls import canonical_url, site_of
+from refeed.urls import absolute_web_url, canonical_url, site_of
 
 _WORD = re.compile(r"\w+")
 _NOT_ARTICLE_PATH = re.compile(
@@ -70,7 +70,7 @@ def parse_feed(response: Response) -> Listing:
     link = channel.get("link")
     return Listing(
         title=_text(channel.get("title")),
-        link=urljoin(response.url, link) if link else None,
+        link=absolute_web_url(response.url, link),
         entries=tuple(entries),
         language=channel.get("language") or None,
     )
@@ -80,9 +80,10 @@ def _feed_entry(raw: Any, base: str) -> Entry | None:
     link = raw.get("link") or _first_alternate(raw)
     if not link:
         return None
-    url = canonical_url(urljoin(base, link.strip()))
-    if urlsplit(url).scheme not in ("http", "https"):
+    absolute = absolute_web_url(base, link)
+    if absolute is None:
         return None
+    url = canonical_url(absolute)
     content = None
     if raw.get("content"):
         content = max((c.get("value") or "" for c in raw.content), key=len) or None
@@ -153,8 +154,11 @@ def parse_listing(response: Response, links: str | None = None) -> Listing:
         href = anchor.get("href")
         if not href:
             continue
-        url = canonical_url(urljoin(base, href.strip()))
-        if urlsplit(url).scheme not in ("http", "https") or url in seen or url == base:
+        absolute = absolute_web_url(base, href)
+        if absolute is None:
+            continue
+        url = canonical_url(absolute)
+        if url in seen or url == base:
             continue
         seen.add(url)
         entries.append(Entry(url=url, guid=url, title=_text(anchor.text_content())))
@@ -182,9 +186,9 @@ def _headline_anchors(root: lxml.html.HtmlElement, base: str) -> list[lxml.html.
     found = []
     for anchor in root.iter("a"):
         href = anchor.get("href")
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
+        url = absolute_web_url(base, href) if href and not href.startswith("#") else None
+        if url is None:
             continue
-        url = urljoin(base, href)
         parts = urlsplit(url)
         if site_of(url) != site or parts.path in ("", "/") or _NOT_ARTICLE_PATH.search(parts.path):
             continue

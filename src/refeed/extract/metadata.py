@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import lxml.html
 from dateutil import parser as dateparser
 from lxml.html import HtmlElement
 
 from refeed.dom import text_of
+from refeed.urls import absolute_web_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def metadata(root: HtmlElement, url: str) -> Metadata:
         title=title,
         author=author,
         published=published,
-        image=lxml.html.urljoin(url, image) if image else None,
+        image=absolute_web_url(url, image),
         language=language,
         description=meta.get("og:description") or meta.get("description"),
         body=_str(ld.get("articleBody")),

@@ -250,6 +250,8 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from refeed.urls import redact
+
     config = load_config(args.config)
     print(f"config:   {args.config}")
     print(f"output:   {config.output_dir}")
@@ -257,7 +259,7 @@ def _check(args: argparse.Namespace) -> int:
     print(f"base_url: {config.base_url or '-'}")
     for source in config.sources:
         print(f"- {source.name}{'' if source.enabled else ' (disabled)'}")
-        print(f"    {source.kind}: {source.url}")
+        print(f"    {source.kind}: {redact(source.url)}")
         print(
             f"    schedule: {config.schedule_of(source)}  max_items: {config.max_items_of(source)}"
         )
@@ -276,6 +278,7 @@ def _status(args: argparse.Namespace) -> int:
 
     from refeed.scheduler import next_run
     from refeed.store import Store
+    from refeed.urls import redact_text
 
     config = load_config(args.config)
     now = datetime.now(UTC)
@@ -298,7 +301,7 @@ def _status(args: argparse.Namespace) -> int:
                     str(store.count(source.name)),
                     str(state.failures),
                     upcoming,
-                    (state.last_error or "-")[:80],
+                    redact_text(state.last_error or "-")[:80],
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

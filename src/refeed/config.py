@@ -2,10 +2,15 @@
 
 An error names the file, the key path and the fix, and becomes exit status 2
 in the CLI. Relative paths (output dir, database) are relative to the config file.
+
+Any string value may take a part from the environment, ``${NAME}`` (``$${`` is a
+literal ``${``), so that a shared config.yaml holds no secret: such values are
+masked wherever refeed shows a URL or a message (:func:`refeed.urls.declare_secret`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +31,7 @@ from pydantic import (
 
 from refeed import defaults
 from refeed.errors import ConfigError
+from refeed.urls import declare_secret
 
 Format = Literal["atom", "rss", "json"]
 
@@ -275,11 +281,51 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(
             f"{path}:1: the top level must be a mapping of keys (output_dir, sources, ...)"
         )
+    data = _from_environment(data, path, text)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(path, data, exc, yaml.compose(text, Loader=_Loader))) from exc
     return config.resolve(path.parent)
+
+
+_VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _from_environment(data: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
+    """Every ``${NAME}`` in a string value replaced by that environment variable."""
+    missing: list[str] = []
+
+    def substitute(value: Any, loc: tuple[int | str, ...]) -> Any:
+        if isinstance(value, dict):
+            return {k: substitute(v, (*loc, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [substitute(v, (*loc, i)) for i, v in enumerate(value)]
+        if not isinstance(value, str) or "${" not in value:
+            return value
+
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name is None:
+                return "${"
+            if name not in os.environ:
+                line = _line_of(yaml.compose(text, Loader=_Loader), loc)
+                where = f"{path}:{line}" if line else str(path)
+                missing.append(
+                    f"{where}: {_key_path(data, loc)}: the environment variable {name} is not"
+                    f" set (the value says ${{{name}}}); export it, or write $${{ for a"
+                    " literal ${"
+                )
+                return match.group(0)
+            declare_secret(os.environ[name])
+            return os.environ[name]
+
+        return _VARIABLE.sub(one, value)
+
+    result: dict[str, Any] = substitute(data, ())
+    if missing:
+        raise ConfigError("\n".join(missing))
+    return result
 
 
 def _explain(path: Path, data: dict[str, Any], exc: ValidationError, root: yaml.Node | None) -> str:

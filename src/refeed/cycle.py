@@ -29,7 +29,7 @@ from refeed.publish import publish_index, render, write_all
 from refeed.sanitize import sanitize
 from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
-from refeed.urls import web_url
+from refeed.urls import redact, web_url
 from refeed.workers import Extractor
 
 log = logging.getLogger(__name__)
@@ -361,7 +361,7 @@ async def _item(
         if stored is not None and stored.full_text:
             return stored
     except Exception:  # a bug on one hostile page fails that page, not its whole source
-        log.exception("%s: %s: internal error while extracting", source.name, entry.url)
+        log.exception("%s: %s: internal error while extracting", source.name, redact(entry.url))
         if stored is not None and stored.full_text:
             return stored
     now = datetime.now(UTC)
@@ -377,7 +377,9 @@ async def _item(
         )
     ):
         log.warning(
-            "%s: %s: new extraction is much shorter; keeping the stored one", source.name, entry.url
+            "%s: %s: new extraction is much shorter; keeping the stored one",
+            source.name,
+            redact(entry.url),
         )
         return stored
     content = (

@@ -37,8 +37,13 @@ class SourceError(RefeedError):
         self.source = source
 
     def __str__(self) -> str:
-        where = " ".join(part for part in (self.source, self.url and f"<{self.url}>") if part)
-        return f"{where}: {self.message}" if where else self.message
+        """``source <url>: message``, with any credential in a URL masked (refeed.urls)."""
+        from refeed.urls import redact, redact_text
+
+        url = self.url and f"<{redact(self.url)}>"
+        where = " ".join(part for part in (self.source, url) if part)
+        message = redact_text(self.message)
+        return f"{where}: {message}" if where else message
 
 
 class FetchError(SourceError):

@@ -34,7 +34,7 @@ from refeed import __version__
 from refeed.errors import PublishError
 from refeed.models import FeedInfo, Item
 from refeed.sanitize import sanitize
-from refeed.urls import web_url
+from refeed.urls import public_link, web_url
 
 FORMATS: Final = ("atom", "rss", "json")  # also the file suffixes: <name>.atom, ...
 INDEX_NAME: Final = "index.opml"
@@ -64,8 +64,9 @@ def _clean(text: str | None) -> str:
 
 
 def _link(url: str | None) -> str | None:
-    """*url* if it is an http(s) URL, else None: no javascript:, data: or vbscript: link."""
-    return web_url(_clean(url))
+    """*url* if it is an http(s) URL, else None: no javascript:, data: or vbscript: link;
+    without the credentials a source's URL may carry (:func:`refeed.urls.public_url`)."""
+    return public_link(_clean(url))
 
 
 def _plain(text: str | None) -> str:
@@ -155,7 +156,11 @@ def _item_title(item: Item) -> str:
 
 
 def _item_id(item: Item) -> str:
-    return _clean(item.guid) or _clean(item.url)
+    """The item's guid (a URL one without credentials), else its URL."""
+    guid = _clean(item.guid)
+    if guid and web_url(guid) is None:
+        return guid
+    return _link(guid) or _link(item.url) or guid or _clean(item.url)
 
 
 def _check_formats(formats: Sequence[str]) -> None:

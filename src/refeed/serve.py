@@ -55,7 +55,7 @@ from refeed import metrics as _metrics
 from refeed.config import Config, Schedule, SourceConfig
 from refeed.models import FeedInfo
 from refeed.store import SourceState, Store
-from refeed.urls import web_url
+from refeed.urls import public_link, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,11 @@ def health_problems(
                 if state and state.last_success
                 else "never"
             )
-            error = f"; last error: {state.last_error}" if state and state.last_error else ""
+            error = (
+                f"; last error: {redact_text(state.last_error)}"
+                if state and state.last_error
+                else ""
+            )
             problems.append(
                 f"{source.name}: stale, last success {last}, over {STALE_AFTER} schedule "
                 f"periods ({int(limit.total_seconds())} s) ago{error}"
@@ -395,10 +399,12 @@ def render_index(
             for fmt, name in published
         )
         error = (
-            f'<p class="error">Last error: {e(state.last_error)}</p>' if state.last_error else ""
+            f'<p class="error">Last error: {e(redact_text(state.last_error))}</p>'
+            if state.last_error
+            else ""
         )
         disabled = " (disabled)" if not source.enabled else ""
-        link = web_url(info.link)  # never a javascript: link on refeed's own origin
+        link = public_link(info.link)  # never a javascript: link on refeed's own origin
         site = f'<p class="site"><a href="{e(link)}">{e(link)}</a></p>' if link else ""
         address = (
             f"<dt>Address</dt><dd><code>{e(base + quote(published[0][1]))}</code></dd>"

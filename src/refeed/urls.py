@@ -5,13 +5,28 @@ feed's links, an item's image, the index page): it reads the URL as a browser wo
 and lets through only absolute ``http`` and ``https`` URLs, so that no spelling of
 ``javascript:``, ``data:`` or ``vbscript:`` (mixed case, leading controls, tabs and
 newlines inside the scheme, entities) reaches a reader.
+
+A source's URL may carry credentials: ``user:pass@`` in its authority, a secret in its
+query (``?api_key=``, ``&token=``), or a value the config took from the environment
+(``${FEED_TOKEN}``, see :func:`declare_secret`). :func:`redact` (and :func:`redact_text`
+for a message holding URLs) masks them wherever a URL is *shown* (errors, logs,
+``refeed status``, the index page, ``/healthz``); :func:`public_url` drops them from a
+URL that is *published* as a link (a feed's site link, an item's link and id).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Final
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import (
+    parse_qsl,
+    unquote_plus,
+    urldefrag,
+    urlencode,
+    urljoin,
+    urlsplit,
+    urlunsplit,
+)
 
 WEB_SCHEMES: Final = ("http", "https")
 # what a browser's URL parser strips first: C0 controls and space at both ends, then
@@ -35,6 +50,111 @@ def web_url(value: str | None) -> str | None:
     if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
         return None
     return url
+
+
+# a query parameter is secret when one of the words of its name is one of these, or ends
+# like one ("apikey", "accesstoken"): api_key, apiKey, X-Auth-Token, access_token, sig, ...
+_SECRET_WORDS: Final = frozenset(
+    [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "auth",
+        "authorization",
+        "sig",
+        "signature",
+        "session",
+        "sessionid",
+        "sid",
+        "credential",
+        "credentials",
+        "jwt",
+        "bearer",
+        "hmac",
+        "otp",
+    ]
+)
+_SECRET_ENDINGS: Final = ("key", "token", "secret", "password", "passwd", "auth")
+_NAME_WORDS: Final = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_SHOWN_URL: Final = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"']+")
+MASK: Final = "***"
+_declared: set[str] = set()
+_MIN_SECRET: Final = 4  # shorter values would mask ordinary words
+
+
+def declare_secret(value: str) -> None:
+    """A value taken from the environment by the config: masked wherever it is shown."""
+    if len(value) >= _MIN_SECRET:
+        _declared.add(value)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a query parameter (or header) called *name* holds a credential."""
+    words = [w.lower() for w in _NAME_WORDS.findall(name)]
+    return any(w in _SECRET_WORDS or w.endswith(_SECRET_ENDINGS) for w in words)
+
+
+def _mask_declared(text: str) -> str:
+    for secret in sorted(_declared, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def redact(url: str) -> str:
+    """*url* fit to be shown: user info and secret query values masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _mask_declared(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+    query = parts.query
+    if query:
+        query = "&".join(
+            f"{name}={MASK}"
+            if sep and is_secret_name(unquote_plus(name))
+            else f"{name}{sep}{value}"
+            for name, sep, value in (pair.partition("=") for pair in query.split("&"))
+        )
+    return _mask_declared(urlunsplit(parts._replace(netloc=netloc, query=query)))
+
+
+def redact_text(text: str) -> str:
+    """A message with every URL in it :func:`redact`-ed (and declared secrets masked)."""
+    return _mask_declared(_SHOWN_URL.sub(lambda m: redact(m.group(0)), text))
+
+
+def public_url(url: str) -> str:
+    """*url* fit to be published as a link: no user info, no secret query parameter.
+
+    A URL that still holds a declared secret (in its path, say) becomes its site's root.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(is_secret_name(name) for name, _ in pairs):
+            query = urlencode([(n, v) for n, v in pairs if not is_secret_name(n)])
+    public = urlunsplit(parts._replace(netloc=netloc, query=query))
+    if _mask_declared(public) != public:
+        return urlunsplit((parts.scheme, netloc, "/", "", ""))
+    return public
+
+
+def public_link(url: str | None) -> str | None:
+    """*url* as refeed publishes a link: an http(s) URL (:func:`web_url`) without its
+    credentials (:func:`public_url`); None for anything else."""
+    checked = web_url(url)
+    return public_url(checked) if checked else None
 
 
 def absolute_web_url(base: str, link: str | None) -> str | None:

@@ -96,16 +96,32 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
+@contextmanager
+def serving_site(host: str = "127.0.0.1") -> Iterator[Site]:
+    """A :class:`Site` on *host* (any address of 127.0.0.0/8 is this machine)."""
     site = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
-    site.base = f"http://127.0.0.1:{server.server_address[1]}/"
+    server = ThreadingHTTPServer((host, 0), _handler(site))
+    site.base = f"http://{host}:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield site
-    server.shutdown()
-    server.server_close()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serving_site() as site:
+        yield site
+
+
+@pytest.fixture
+def intranet() -> Iterator[Site]:
+    """A second site on another loopback address, standing for a private host."""
+    with serving_site("127.0.0.2") as site:
+        yield site
 
 
 def rss(site: Site, items: list[tuple[str, str]], title: str = "Test feed") -> str:

@@ -115,7 +115,10 @@ def test_every_redirect_hop_is_checked(site: Site) -> None:
     assert [h.path for h in site.hits] == ["/start.html"]
 
 
-@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://x/"])
+@pytest.mark.parametrize(
+    "target",
+    ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://x/", "ws://127.0.0.1/x", "WSS://x/"],
+)
 def test_redirect_to_another_scheme_is_refused(site: Site, target: str) -> None:
     start = site.add("start.html", "", status=302, headers={"Location": target}, etag=False)
     with pytest.raises(BlockedError, match="http and https"):
@@ -212,3 +215,86 @@ def test_cycle_refuses_a_private_source_unless_it_opts_in(site: Site, tmp_path: 
     with Store(config.database) as store:
         assert store.count("open") == 1 and store.count("closed") == 0
         assert "refused" in (store.state("closed").last_error or "")
+
+
+def test_allow_hosts_opens_a_host_to_its_own_source_only(
+    site: Site, intranet: Site, tmp_path: Path
+) -> None:
+    """A global entry applies to the sources on that host; another source's links and
+    redirects to it stay refused, and a source may list hosts of its own."""
+    secret = intranet.add(
+        "minutes.html", "<article><p>" + "Board minutes, internal. " * 30 + "</p></article>"
+    )
+    inner = intranet.add("rss.xml", rss(intranet, [("minutes.html", "Minutes")]),
+                         content_type="application/rss+xml")  # fmt: skip
+    site.add("lure.html", "", status=302, headers={"Location": secret}, etag=False)
+    site.add("news.html", "<article><p>" + "Public news of the day. " * 30 + "</p></article>")
+    outer = site.add(
+        "rss.xml",
+        rss(site, [("news.html", "News"), ("lure.html", "Lure"), ("direct", "Direct")]).replace(
+            site.url("direct"), secret
+        ),
+        content_type="application/rss+xml",
+    )
+    config = Config(
+        output_dir=tmp_path / "feeds",
+        database=tmp_path / "refeed.db",
+        allow_hosts=("127.0.0.2",),  # the intranet, for the sources that live there
+        sources=(
+            SourceConfig(name="intranet", feed=inner),
+            SourceConfig(name="public", feed=outer, allow_hosts=("127.0.0.1",)),
+            SourceConfig(name="own", feed=inner, allow_hosts=("127.0.0.2/32",)),
+        ),
+    )
+    results = {r.name: r for r in asyncio.run(run_cycle(config))}
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+    assert results["intranet"].failed_pages == 0 and results["own"].failed_pages == 0
+    assert results["public"].new == 3
+    assert results["public"].failed_pages == 2  # refused: the direct link and the redirect
+    with Store(config.database) as store:
+        public = store.items("public", 10)
+        assert all("internal" not in item.content_html for item in public)
+        assert "Board minutes, internal" in store.items("intranet", 10)[0].content_html
+    assert len([h for h in intranet.hits if h.path == "/minutes.html"]) == 2  # never for "public"
+
+
+def test_a_shared_allow_list_needs_the_requests_own_host_in_it(site: Site) -> None:
+    url = site.add("ok.html", "<p>fine</p>")
+    # 127.0.0.1 is listed: its own requests pass; a request to localhost does not
+    settings = FetchSettings(allow_hosts=("127.0.0.1",))
+    assert get(url, settings).body == b"<p>fine</p>"
+    with pytest.raises(BlockedError):
+        get(url.replace("127.0.0.1", "localhost"), settings)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/", "http:///no-host", "http://\u00e4\u00e4..com/", "http://a/\x7f"]
+)
+def test_a_url_httpx_cannot_use_is_refused_in_one_line(url: str) -> None:
+    with pytest.raises(BlockedError, match="not a usable URL") as caught:
+        get(url, allow_private=True)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_redirect_to_a_url_httpx_cannot_use_is_refused(site: Site) -> None:
+    start = site.add("start.html", "", status=302, headers={"Location": "http://[::1/"}, etag=False)
+    with pytest.raises(BlockedError, match="not a usable URL"):
+        get(start, allow_private=True)
+    assert len(site.hits) == 1  # not retried
+
+
+def test_an_unusable_item_link_fails_its_item_in_one_line(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.add("a.html", "<article><p>" + "Story text here. " * 30 + "</p></article>")
+    body = rss(site, [("a.html", "A"), ("bad", "Bad")]).replace(site.url("bad"), "http://a/\x7f")
+    feed = site.add("rss.xml", body, content_type="application/rss+xml")
+    config = Config(
+        output_dir=tmp_path / "feeds",
+        database=tmp_path / "refeed.db",
+        sources=(SourceConfig(name="s", feed=feed, allow_private_networks=True),),
+    )
+    [result] = asyncio.run(run_cycle(config))
+    assert result.ok and result.new == 2 and result.failed_pages == 1
+    assert "internal error" not in caplog.text and "Traceback" not in caplog.text
+    assert "not a usable URL" in caplog.text

@@ -109,6 +109,7 @@ class SourceConfig(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     fetch_pages: bool = True
     allow_private_networks: bool | None = None
+    allow_hosts: tuple[str, ...] = ()  # private hosts or networks this source may reach
     enabled: bool = True
 
     @field_validator("name")
@@ -175,7 +176,8 @@ class Config(_Model):
     max_items: int = Field(default=defaults.MAX_ITEMS, ge=1, le=10_000)
     formats: tuple[Format, ...] = ("atom", "rss", "json")
     allow_private_networks: bool = False
-    allow_hosts: tuple[str, ...] = ()  # host names or networks reachable even if private
+    # host names or networks reachable even if private, by the sources on one of them
+    allow_hosts: tuple[str, ...] = ()
     timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
     max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)

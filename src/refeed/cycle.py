@@ -23,7 +23,15 @@ from refeed.article import Rules, html_to_text, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
 from refeed.errors import FetchError, RefeedError, SourceError
-from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, FetchSettings, private_networks
+from refeed.fetch import (
+    ACCEPT_FEED,
+    ACCEPT_PAGE,
+    Fetcher,
+    FetchSettings,
+    NetworkPolicy,
+    network_policy,
+    scoped_hosts,
+)
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish_index, render, write_all
 from refeed.sanitize import sanitize
@@ -62,6 +70,15 @@ def fetch_settings(config: Config) -> FetchSettings:
         max_per_host=config.max_per_host,
         allow_private_networks=config.allow_private_networks,
         allow_hosts=config.allow_hosts,
+    )
+
+
+def source_policy(config: Config, source: SourceConfig) -> NetworkPolicy:
+    """Where the source's requests may go: its own ``allow_hosts``, and the global list
+    only if the source's own host is in it."""
+    return NetworkPolicy(
+        allow_private=config.private_ok(source),
+        allow_hosts=(*source.allow_hosts, *scoped_hosts(source.url, config.allow_hosts)),
     )
 
 
@@ -135,7 +152,7 @@ async def run_source(
     result = SourceResult(source.name)
     _running.set(result)
     try:
-        with private_networks(config.private_ok(source)):
+        with network_policy(source_policy(config, source)):
             await _run_source(config, source, fetcher, store, result, extractor=extractor)
     except SourceError as exc:
         result.error = str(_named(exc, source.name))

@@ -11,8 +11,10 @@ global and a per-host limit.
 Every connection goes through :class:`GuardedBackend`, which resolves the host
 once, refuses addresses that are not public (loopback, private, link-local,
 CGNAT, multicast, unspecified, reserved, and IPv4 hidden in IPv6) unless the
-source allows private networks or the host is in ``allow_hosts``, and dials the
-very address it checked. Redirect hops open their own connections, so each hop
+request's :class:`NetworkPolicy` allows private networks or lists the host, and
+dials the very address it checked. A policy belongs to one source (the cycle sets
+it around the source's work with :func:`network_policy`): an intranet host opened
+for one source stays closed to every other source's links and redirects. Redirect hops open their own connections, so each hop
 is checked, and a DNS answer that changes between check and connect cannot
 slip through.
 """
@@ -26,8 +28,8 @@ import email.utils
 import ipaddress
 import socket
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
@@ -52,28 +54,53 @@ class FetchSettings:
     retry_after_max: float = defaults.RETRY_AFTER_MAX
     max_connections: int = defaults.MAX_CONNECTIONS
     max_per_host: int = defaults.MAX_PER_HOST
-    allow_private_networks: bool = False  # default for requests that do not say
-    allow_hosts: tuple[str, ...] = ()  # host names or networks always allowed
+    allow_private_networks: bool = False  # default for requests outside any source's policy
+    # host names or networks allowed, outside a source's policy, to requests whose own
+    # host is one of them (see scoped_hosts)
+    allow_hosts: tuple[str, ...] = ()
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    """Which non-public destinations one source's requests may reach."""
+
+    allow_private: bool = False
+    allow_hosts: tuple[str, ...] = ()  # host names or networks, e.g. intranet.example, 10.0.0.0/8
+
+
 # Set by the cycle around one source's work, so that every request of that source
-# (feed, pages, redirect hops) follows the source's own allow_private_networks.
-ALLOW_PRIVATE: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
-    "refeed_allow_private", default=None
+# (feed, pages, redirect hops) follows the source's own policy, and only those.
+POLICY: contextvars.ContextVar[NetworkPolicy | None] = contextvars.ContextVar(
+    "refeed_network_policy", default=None
 )
 
 
 @contextlib.contextmanager
-def private_networks(allowed: bool) -> Iterator[None]:
-    """Within this block (and tasks started in it), requests may reach private addresses."""
-    token = ALLOW_PRIVATE.set(allowed)
+def network_policy(policy: NetworkPolicy) -> Iterator[None]:
+    """Within this block (and tasks started in it), requests follow *policy*."""
+    token = POLICY.set(policy)
     try:
         yield
     finally:
-        ALLOW_PRIVATE.reset(token)
+        POLICY.reset(token)
+
+
+def scoped_hosts(url: str, hosts: Sequence[str]) -> tuple[str, ...]:
+    """*hosts* (a shared ``allow_hosts`` list) if *url*'s own host is in it, else ().
+
+    The host is in it by name, or, for an address, inside a listed network. So a
+    global list opens private hosts only to the sources that live on one of them.
+    """
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ()
+    policy = HostPolicy(allow_private=False, allow_hosts=hosts)
+    return tuple(hosts) if host and policy.lists(host) else ()
 
 
 def is_public_address(address: str | IPAddress) -> bool:
@@ -113,6 +140,16 @@ class HostPolicy:
                 self.networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
             except ValueError:
                 self.hosts.add(entry.lower().rstrip("."))
+
+    def lists(self, host: str) -> bool:
+        """Whether *host* (a name or an address literal) is listed by name or network."""
+        if host.lower().rstrip(".") in self.hosts:
+            return True
+        try:
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
 
     def allows(self, host: str, address: IPAddress) -> bool:
         return (
@@ -224,15 +261,15 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         s = self.settings
         self._transport = transport  # given by tests only: then no guard is installed
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        self._clients: dict[NetworkPolicy, httpx.AsyncClient] = {}
         self._all = asyncio.Semaphore(s.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.requests = 0  # requests sent, retries and redirects included
 
-    def _client(self, allow_private: bool) -> httpx.AsyncClient:
+    def _client(self, network: NetworkPolicy) -> httpx.AsyncClient:
         """One client (one pool) per policy, so a connection opened for a source that
         may reach private addresses is never reused by one that may not."""
-        client = self._clients.get(allow_private)
+        client = self._clients.get(network)
         if client is None:
             s = self.settings
             limits = httpx.Limits(
@@ -240,12 +277,15 @@ class Fetcher:
                 max_keepalive_connections=min(s.max_connections, 32),
                 keepalive_expiry=defaults.KEEPALIVE_EXPIRY,
             )
-            policy = HostPolicy(allow_private=allow_private, allow_hosts=s.allow_hosts)
-            client = self._clients[allow_private] = httpx.AsyncClient(
+            policy = HostPolicy(
+                allow_private=network.allow_private, allow_hosts=network.allow_hosts
+            )
+            client = self._clients[network] = httpx.AsyncClient(
                 headers={"User-Agent": s.user_agent, "Accept-Encoding": inflate.ACCEPT_ENCODING},
                 timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
                 follow_redirects=True,
                 max_redirects=s.max_redirects,
+                event_hooks={"request": [_check_hop]},
                 transport=self._transport or guarded_transport(policy, limits),
                 trust_env=False,
             )
@@ -268,7 +308,8 @@ class Fetcher:
         self._clients.clear()
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = urlsplit(url).netloc.lower()
+        parts = urlsplit(url)
+        host = f"{(parts.hostname or '').lower()}:{parts.port or ''}"  # not the user info
         slot = self._hosts.get(host)
         if slot is None:
             slot = self._hosts[host] = asyncio.Semaphore(self.settings.max_per_host)
@@ -288,26 +329,34 @@ class Fetcher:
 
         Raises :class:`FetchError` (with the URL and, for HTTP errors, the status)
         for everything else that is not a 2xx, and :class:`BlockedError` for a
-        destination the policy refuses. ``allow_private`` (else the enclosing
-        :func:`private_networks` block, else the settings) opens private addresses.
+        destination the policy refuses or a URL that is not http(s). The request
+        follows the enclosing :func:`network_policy` (else the settings);
+        ``allow_private`` overrides its private-network switch. The deadline covers
+        every attempt and the waits between them, not each attempt alone.
         """
-        allow_private = self._private(allow_private)
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https"):
-            raise BlockedError(
-                f"only http and https URLs are fetched, not {scheme or 'this'}", url=url
-            )
+        _check_url(url)
+        policy = self._policy(url, allow_private)
         request_headers = {"Accept": accept, **(headers or {})}
         if validators is not None:
             if validators.etag:
                 request_headers["If-None-Match"] = validators.etag
             if validators.last_modified:
                 request_headers["If-Modified-Since"] = validators.last_modified
+        deadline = self.settings.deadline
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._attempts(url, request_headers, max_bytes, policy)
+        except TimeoutError:
+            raise FetchError(f"no complete answer within {deadline:g} s", url=url) from None
+
+    async def _attempts(
+        self, url: str, headers: dict[str, str], max_bytes: int, policy: NetworkPolicy
+    ) -> Response:
         attempt = 0
         while True:
             try:
                 async with self._all, self._host_slot(url):
-                    return await self._get_once(url, request_headers, max_bytes, allow_private)
+                    return await self._get_once(url, headers, max_bytes, policy)
             except BlockedError as exc:
                 exc.url = exc.url or url
                 raise
@@ -327,20 +376,27 @@ class Fetcher:
                 attempt += 1
                 await asyncio.sleep(delay)
 
-    def _private(self, allow_private: bool | None) -> bool:
-        """The argument, else the enclosing :func:`private_networks` block, else the settings."""
-        if allow_private is None:
-            allow_private = ALLOW_PRIVATE.get()
-        if allow_private is None:
-            allow_private = self.settings.allow_private_networks
-        return allow_private
+    def _policy(self, url: str, allow_private: bool | None) -> NetworkPolicy:
+        """The enclosing :func:`network_policy`, else the settings' (the shared
+        ``allow_hosts`` only for a URL on one of those hosts); ``allow_private`` wins."""
+        policy = POLICY.get()
+        if policy is None:
+            policy = NetworkPolicy(
+                allow_private=self.settings.allow_private_networks,
+                allow_hosts=scoped_hosts(url, self.settings.allow_hosts),
+            )
+        if allow_private is not None and allow_private != policy.allow_private:
+            policy = replace(policy, allow_private=allow_private)
+        return policy
 
     async def post_form(self, url: str, data: Mapping[str, str | list[str]]) -> int:
         """POST a form (a WebSub ping) once, within the deadline; returns the status."""
+        _check_url(url)
         try:
             async with asyncio.timeout(self.settings.deadline), self._all, self._host_slot(url):
                 self.requests += 1
-                response = await self._client(self._private(None)).post(url, data=dict(data))
+                client = self._client(self._policy(url, None))
+                response = await client.post(url, data=dict(data))
         except TimeoutError:
             raise FetchError(
                 f"no complete answer within {self.settings.deadline:g} s", url=url
@@ -352,42 +408,35 @@ class Fetcher:
         return response.status_code
 
     async def _get_once(
-        self, url: str, headers: dict[str, str], max_bytes: int, allow_private: bool
+        self, url: str, headers: dict[str, str], max_bytes: int, policy: NetworkPolicy
     ) -> Response:
         try:
-            async with asyncio.timeout(self.settings.deadline):
-                self.requests += 1
-                async with self._client(allow_private).stream(
-                    "GET", url, headers=headers
-                ) as response:
-                    self.requests += len(response.history)
-                    if response.status_code == 304:
-                        return Response(
-                            url=str(response.url),
-                            status=304,
-                            body=b"",
-                            content_type=response.headers.get("content-type"),
-                            validators=_validators(response, headers),
-                        )
-                    if not response.is_success:
-                        raise FetchError(
-                            f"HTTP {response.status_code} {response.reason_phrase}".strip(),
-                            url=url,
-                            status=response.status_code,
-                            retry_after=_retry_after(response.headers.get("retry-after")),
-                        )
-                    body = await _read_capped(response, max_bytes, url)
+            self.requests += 1
+            async with self._client(policy).stream("GET", url, headers=headers) as response:
+                self.requests += len(response.history)
+                if response.status_code == 304:
                     return Response(
                         url=str(response.url),
-                        status=response.status_code,
-                        body=body,
+                        status=304,
+                        body=b"",
                         content_type=response.headers.get("content-type"),
                         validators=_validators(response, headers),
                     )
-        except TimeoutError:
-            raise FetchError(
-                f"no complete answer within {self.settings.deadline:g} s", url=url
-            ) from None
+                if not response.is_success:
+                    raise FetchError(
+                        f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+                        url=url,
+                        status=response.status_code,
+                        retry_after=_retry_after(response.headers.get("retry-after")),
+                    )
+                body = await _read_capped(response, max_bytes, url)
+                return Response(
+                    url=str(response.url),
+                    status=response.status_code,
+                    body=body,
+                    content_type=response.headers.get("content-type"),
+                    validators=_validators(response, headers),
+                )
         except httpx.TooManyRedirects:
             raise FetchError(
                 f"more than {self.settings.max_redirects} redirects", url=url, status=310
@@ -396,9 +445,41 @@ class Fetcher:
             raise FetchError(f"timed out ({type(exc).__name__})", url=url) from exc
         except httpx.UnsupportedProtocol as exc:
             raise BlockedError(f"only http and https URLs are fetched: {exc}", url=url) from exc
+        except httpx.InvalidURL as exc:
+            raise BlockedError(f"not a usable URL: {exc}", url=url) from None
+        except httpx.RemoteProtocolError as exc:
+            if "location header" in str(exc).lower():  # a redirect nowhere: not retried
+                raise BlockedError(f"not a usable URL: {exc}", url=url) from None
+            raise FetchError(str(exc) or type(exc).__name__, url=url) from exc
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
             raise FetchError(reason, url=url) from exc
+
+
+def _check_url(url: str) -> None:
+    """Refuse, before any request, a URL that is not http(s) or that httpx cannot use."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https"):
+            httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise BlockedError(f"not a usable URL: {exc}", url=url) from None
+    if scheme not in ("http", "https"):
+        raise BlockedError(f"only http and https URLs are fetched, not {scheme or 'this'}", url=url)
+    if not parts.hostname:
+        raise BlockedError("not a usable URL: it has no host", url=url)
+
+
+async def _check_hop(request: httpx.Request) -> None:
+    """httpx event hook on every request, redirect hops included: http(s) only (httpx
+    would follow a redirect to ws:// or wss:// as if it were http)."""
+    if request.url.scheme not in ("http", "https"):
+        raise BlockedError(
+            f"refused to follow a redirect to {request.url.scheme}://: only http and https "
+            "URLs are fetched",
+            url=str(request.url),
+        )
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:

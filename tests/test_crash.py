@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing.forkserver
 import os
 import random
 import signal
@@ -37,6 +38,10 @@ TEXT = "The harbour board met again on a windy evening to discuss the new ferry 
 def _child(config: Path) -> None:  # pragma: no cover - runs in the forked child
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        # the parent's forkserver (its workers parse and extract) is not this process's
+        # child: start one of its own, as a `refeed run` process would
+        server = multiprocessing.forkserver._forkserver  # type: ignore[attr-defined]
+        server._forkserver_pid = server._forkserver_address = server._forkserver_alive_fd = None
         while True:
             main(["-q", "run", "-c", str(config), "--wait", "30"])
     finally:

@@ -35,7 +35,6 @@ from refeed.fetch import (
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish_index, render, write_all
 from refeed.sanitize import sanitize
-from refeed.sources import parse_feed, parse_listing
 from refeed.store import Store
 from refeed.urls import redact, web_url
 from refeed.workers import Extractor
@@ -256,8 +255,14 @@ async def _run_source(
     listing: Listing | None = None
     entries: tuple[Entry, ...] = ()
     if not response.not_modified:
-        listing = parse_feed(response) if is_feed else parse_listing(response, source.links)
-        entries = listing.entries[: config.max_items_of(source)]
+        # parsing is CPU work that hostile bytes can make long: in a worker, under a deadline
+        limit = config.max_items_of(source)
+        listing = await (
+            extractor.parse_feed(response, limit)
+            if is_feed
+            else extractor.parse_listing(response, source.links, limit)
+        )
+        entries = listing.entries[:limit]
         store.save_channel(source.name, listing)
     else:
         listing = store.channel(source.name)

@@ -36,14 +36,14 @@ _NOT_ARTICLE_PATH = re.compile(
 _CHROME = ("nav", "header", "footer", "aside", "form")
 
 
-def parse_feed(response: Response) -> Listing:
+def parse_feed(response: Response, limit: int | None = None) -> Listing:
     """Read an RSS, Atom or JSON feed with feedparser.
 
     A feed that is broken but readable (feedparser's ``bozo``) is accepted; one
     that yields no channel and no entries is a :class:`ParseError`. The bytes go in
     as a file object: feedparser treats a bare string or bytes as a file name (and a
     ``str`` as a URL to fetch) before it treats it as a document, so a body that is
-    a path would be read from this machine's disk.
+    a path would be read from this machine's disk. At most *limit* entries are kept.
     """
     headers = {"content-location": response.url}
     if response.content_type:
@@ -62,6 +62,8 @@ def parse_feed(response: Response) -> Listing:
     entries: list[Entry] = []
     seen: set[str] = set()
     for raw in parsed.entries:
+        if limit is not None and len(entries) >= limit:
+            break
         entry = _feed_entry(raw, response.url)
         if entry is None or entry.url in seen or entry.guid in seen:
             continue
@@ -134,12 +136,14 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
-def parse_listing(response: Response, links: str | None = None) -> Listing:
+def parse_listing(
+    response: Response, links: str | None = None, limit: int | None = None
+) -> Listing:
     """Find article links on a listing page, by CSS selector or automatically.
 
     Automatic: same-site links outside the page chrome (nav, header, footer,
     aside) whose text looks like a headline (several words) and whose path does
-    not look like a section, tag or service page.
+    not look like a section, tag or service page. At most *limit* entries are kept.
     """
     decoded = decode(response.body, response.content_type)
     try:
@@ -151,6 +155,8 @@ def parse_listing(response: Response, links: str | None = None) -> Listing:
     entries: list[Entry] = []
     seen: set[str] = set()
     for anchor in anchors:
+        if limit is not None and len(entries) >= limit:
+            break
         href = anchor.get("href")
         if not href:
             continue

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from refeed.config import Config, SourceConfig
+from refeed.httpd import ServeLimits, make_server
 from refeed.metrics import Metrics
-from refeed.serve import create_app, make_server
+from refeed.serve import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -163,7 +164,12 @@ class Served:
 
 @contextmanager
 def serving(
-    config: Config, metrics: Metrics, *, with_scheduler: bool = False, port: int = 0
+    config: Config,
+    metrics: Metrics,
+    *,
+    with_scheduler: bool = False,
+    port: int = 0,
+    limits: ServeLimits | None = None,
 ) -> Iterator[Served]:
     """uvicorn in a thread on a free loopback port, until the block ends."""
     state = {"running": True}
@@ -175,7 +181,7 @@ def serving(
     sock = socket.socket()
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
-    server = make_server(app, "127.0.0.1", port)
+    server = make_server(app, "127.0.0.1", port, limits=limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

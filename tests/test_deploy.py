@@ -69,6 +69,10 @@ def test_systemd_units_are_hardened_and_run_real_commands() -> None:
     for key in ("ProtectSystem", "ProtectHome", "NoNewPrivileges", "PrivateTmp"):
         assert key in daemon, key
     assert daemon["ProtectSystem"] == ["strict"]
+    # the server raises its soft file limit to the hard one: the unit sets both, so the
+    # setrlimit call (in the filtered @resources set) is never needed, and would fail, not kill
+    assert int(daemon["LimitNOFILE"][0]) >= 16384
+    assert daemon["SystemCallErrorNumber"] == ["EPERM"]
     run = _unit("refeed-run.service")
     assert run["Type"] == ["oneshot"] and run["ProtectSystem"] == ["strict"]
     assert _unit("refeed-run.timer")["OnCalendar"] == ["*:00/30"]
@@ -126,6 +130,7 @@ def test_dockerfile_is_slim_non_root_and_its_commands_parse(tmp_path: Path) -> N
     mounts = {m.split(":")[1] for m in compose["services"]["refeed"]["volumes"]}
     assert {"/data/feeds", "/data/db", "/etc/refeed/config.yaml"} <= mounts
     assert set(compose["volumes"]) == {"feeds", "db"}
+    assert compose["services"]["refeed"]["ulimits"]["nofile"]["soft"] >= 16384
 
 
 def _healthcheck() -> list[str]:

@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _listen(value: str) -> tuple[str, int]:
-    from refeed.serve import parse_listen
+    from refeed.httpd import parse_listen
 
     try:
         return parse_listen(value)

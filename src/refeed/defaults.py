@@ -26,6 +26,10 @@ MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
 
 # serve
 LISTEN = "127.0.0.1:8080"  # refeed serve's address
+SERVE_MAX_CONNECTIONS = 512  # open at once (at most half the open-file limit); more are closed
+SERVE_HEADER_TIMEOUT = 10.0  # seconds a connection has to send a whole request head
+SERVE_REQUEST_TIMEOUT = 30.0  # seconds a client has to take its whole answer
+SERVE_KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
 
 # scheduler
 LOCK_WAIT = 60.0  # seconds `refeed run` (and a starting daemon) waits for another one's lock

@@ -94,7 +94,8 @@ async def serve_forever(
         log.info("daemon started with %d sources", len(scheduler.get_jobs()))
         server_task = None
         if listen is not None:
-            from refeed.serve import create_app, make_server
+            from refeed.httpd import make_server
+            from refeed.serve import create_app
 
             server = make_server(
                 create_app(config, scheduler_running=lambda: scheduler.running), *listen

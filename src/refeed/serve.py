@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import email.utils
 import gzip
 import hashlib
@@ -33,14 +32,13 @@ import os
 import re
 import signal
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
@@ -53,6 +51,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from refeed import __version__
 from refeed import metrics as _metrics
 from refeed.config import Config, Schedule, SourceConfig
+from refeed.httpd import make_server
 from refeed.models import FeedInfo
 from refeed.store import SourceState, Store
 from refeed.urls import public_link, redact_text
@@ -485,38 +484,6 @@ def create_app(
 
 
 # -- running it -------------------------------------------------------------------
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8080`` for IPv6) to a host and a port."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"{value!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
-class Server(uvicorn.Server):
-    """uvicorn's server without its own signal handling: the caller decides when to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def make_server(app: Starlette, host: str, port: int, *, access_log: bool = False) -> Server:
-    return Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=access_log,
-            lifespan="off",
-            server_header=False,
-            proxy_headers=True,
-            timeout_graceful_shutdown=10,
-        )
-    )
 
 
 async def serve(config: Config, host: str, port: int, *, access_log: bool = False) -> None:

@@ -178,7 +178,8 @@ class Config(_Model):
     allow_private_networks: bool = False
     # host names or networks reachable even if private, by the sources on one of them
     allow_hosts: tuple[str, ...] = ()
-    timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)
+    timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)  # seconds per request
+    cycle_timeout: float = Field(default=defaults.CYCLE_TIMEOUT, gt=0, le=86_400)  # per cycle
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
     max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)
     websub_hub: HttpUrl | None = None  # a WebSub hub told of each changed feed
@@ -288,7 +289,16 @@ def parse_config(text: str, path: Path) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(path, data, exc, yaml.compose(text, Loader=_Loader))) from exc
-    return config.resolve(path.parent)
+    config = config.resolve(path.parent)
+    database, output = config.database.resolve(), config.output_dir.resolve()
+    if database.is_relative_to(output):
+        line = _line_of(yaml.compose(text, Loader=_Loader), ("database",))
+        raise ConfigError(
+            f"{path}:{line or 1}: database: {config.database} is inside output_dir"
+            f" ({config.output_dir}), which is served to readers and where feed files are"
+            " written; put the database outside it (e.g. database: refeed.db beside the config)"
+        )
+    return config
 
 
 _VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

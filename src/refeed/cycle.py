@@ -22,7 +22,7 @@ from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
-from refeed.errors import FetchError, RefeedError, SourceError
+from refeed.errors import FetchError, RefeedError, SourceError, StoreError
 from refeed.fetch import (
     ACCEPT_FEED,
     ACCEPT_PAGE,
@@ -35,7 +35,7 @@ from refeed.fetch import (
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish_index, render, write_all
 from refeed.sanitize import sanitize
-from refeed.store import Store
+from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
 from refeed.workers import Extractor
 
@@ -118,12 +118,21 @@ async def run_cycle(
     own_extractor = extractor is None
     extractor = extractor or Extractor()
     store = Store(config.database)
+    # one total deadline for the cycle: every source's run stops there
+    deadline = asyncio.get_running_loop().time() + config.cycle_timeout
 
     async def one(source: SourceConfig) -> SourceResult:
-        if _backing_off(store, source.name):
-            result = SourceResult(source.name, skipped=True)
+        try:
+            skip = _backing_off(store, source.name)
+        except StoreError as exc:
+            log.error("%s: %s", source.name, exc)
+            result = SourceResult(source.name, error=f"{source.name}: {exc}")
         else:
-            result = await run_source(config, source, fetcher, store, extractor)
+            result = (
+                SourceResult(source.name, skipped=True)
+                if skip
+                else await run_source(config, source, fetcher, store, extractor, deadline=deadline)
+            )
         if on_done is not None:
             on_done(result)
         return result
@@ -144,15 +153,31 @@ async def run_cycle(
 
 
 async def run_source(
-    config: Config, source: SourceConfig, fetcher: Fetcher, store: Store, extractor: Extractor
+    config: Config,
+    source: SourceConfig,
+    fetcher: Fetcher,
+    store: Store,
+    extractor: Extractor,
+    *,
+    deadline: float | None = None,
 ) -> SourceResult:
-    """One source's part of a cycle; its error is recorded and returned, not raised."""
+    """One source's part of a cycle, stopped at *deadline* (the loop's clock); its error
+    is recorded and returned, not raised."""
     started = time.monotonic()
     result = SourceResult(source.name)
     _running.set(result)
+    limit = asyncio.timeout_at(deadline)
     try:
-        with network_policy(source_policy(config, source)):
-            await _run_source(config, source, fetcher, store, result, extractor=extractor)
+        async with limit:
+            with network_policy(source_policy(config, source)):
+                await _run_source(config, source, fetcher, store, result, extractor=extractor)
+    except TimeoutError:
+        if not limit.expired():
+            raise
+        result.error = (
+            f"{source.name}: stopped when the cycle reached its {config.cycle_timeout:g} s"
+            " deadline (cycle_timeout); its feed is left as it was"
+        )
     except SourceError as exc:
         result.error = str(_named(exc, source.name))
         if isinstance(exc, FetchError) and exc.url == source.url:
@@ -162,9 +187,13 @@ async def run_source(
     except Exception as exc:  # a bug must not stop the other sources; it is logged in full
         log.exception("%s: unexpected error", source.name)
         result.error = f"{source.name}: internal error: {type(exc).__name__}: {exc}"
-    state = store.record_run(
-        source.name, at=datetime.now(UTC), error=result.error, retry_after=result.retry_after
-    )
+    try:
+        state: SourceState | None = store.record_run(
+            source.name, at=datetime.now(UTC), error=result.error, retry_after=result.retry_after
+        )
+    except StoreError as exc:  # the run itself may have gone well: say why it counts as failed
+        result.error = f"{source.name}: {exc}"
+        state = None
     result.seconds = time.monotonic() - started
     _metrics.active().source_done(
         source.name, ok=result.ok, published=(result.new + result.updated) if result.written else 0
@@ -176,7 +205,7 @@ async def run_source(
     }  # fmt: skip
     if result.error:
         log.error("%s", result.error, extra={"fields": fields})
-        if state.next_attempt is not None:
+        if state is not None and state.next_attempt is not None:
             log.warning(
                 "%s: %d failures in a row; next attempt at %s",
                 source.name, state.failures, state.next_attempt.isoformat(timespec="seconds"),

@@ -13,7 +13,8 @@ MAX_ITEMS = 50
 # fetch
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 20.0  # seconds between two reads of the body
-DEADLINE = 60.0  # seconds for the whole request, body included
+DEADLINE = 60.0  # seconds for the whole request, body, retries and their waits included
+CYCLE_TIMEOUT = 900.0  # seconds a whole cycle may take; each source's run stops there
 MAX_REDIRECTS = 5
 RETRIES = 1  # one more try on a connection error or a 5xx
 RETRY_BACKOFF = 1.0  # seconds before the retry (Retry-After wins when given, up to RETRY_AFTER_MAX)

@@ -10,6 +10,7 @@ Every error refeed raises on purpose derives from :class:`RefeedError`::
     │   │   └── BlockedError     the destination is not allowed (SSRF guard, scheme)
     │   └── ParseError       the bytes are not a feed / page we can read
     ├── PublishError         a feed file could not be written
+    ├── StoreError           the database failed (full disk, read-only, not refeed's, newer)
     └── LockedError          another refeed run or daemon holds the database
 
 Low-level exceptions are wrapped with ``raise ... from exc`` so that the one-line
@@ -78,6 +79,10 @@ class ParseError(SourceError):
 
 class PublishError(RefeedError):
     """A feed file could not be written; the previous file is left in place."""
+
+
+class StoreError(RefeedError):
+    """The database cannot be used: the message names the file, the cause and the fix."""
 
 
 class LockedError(RefeedError):

@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from refeed import defaults
 from refeed.config import Config
 from refeed.cycle import fetch_settings, run_cycle
+from refeed.errors import RefeedError
 from refeed.fetch import Fetcher
 from refeed.workers import Extractor
 
@@ -70,6 +71,8 @@ async def serve_forever(
             running.add(task)
             try:
                 await asyncio.shield(task)
+            except RefeedError as exc:  # the database, say: one line, and the next run tries again
+                log.error("%s: %s", name, exc)
             finally:
                 running.discard(task)
 

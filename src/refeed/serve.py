@@ -51,6 +51,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from refeed import __version__
 from refeed import metrics as _metrics
 from refeed.config import Config, Schedule, SourceConfig
+from refeed.errors import StoreError
 from refeed.httpd import make_server
 from refeed.models import FeedInfo
 from refeed.store import SourceState, Store
@@ -339,6 +340,16 @@ class _App:
         return render_index(config, rows, base)
 
 
+async def _store_failed(request: Request, exc: Exception) -> Response:
+    """The database failed: 503 and the one-line reason (/healthz: unhealthy, not a crash)."""
+    log.error("%s %s: %s", request.method, request.url.path, exc)
+    return PlainTextResponse(
+        f"unhealthy\n{redact_text(str(exc))}\n",
+        status_code=503,
+        headers={"Cache-Control": "no-store", "Retry-After": "60"},
+    )
+
+
 def _not_found() -> Response:
     return PlainTextResponse("not found\n", status_code=404)
 
@@ -471,6 +482,7 @@ def create_app(
             Route("/metrics", app.metrics_page, methods=["GET", "HEAD"]),
             Route("/{name}", app.feed, methods=["GET", "HEAD"]),
         ],
+        exception_handlers={StoreError: _store_failed},
         # feed files come gzipped from the cache; the middleware compresses the rest
         middleware=[
             Middleware(SecurityHeaders),

@@ -2,21 +2,28 @@
 
 This is the only module that talks to the database. It is a real file in WAL mode;
 the schema version lives in ``PRAGMA user_version`` and :data:`MIGRATIONS` are
-applied in order, each in its own transaction. Datetimes are stored as ISO 8601
-UTC text and read back as timezone-aware datetimes.
+applied in order, each in its own transaction. A database refeed did not make
+(``PRAGMA application_id``), or one a newer refeed has migrated further, is refused.
+Datetimes are stored as ISO 8601 UTC text and read back as timezone-aware datetimes.
+
+Every failure of the database (full disk, read-only file, lock held too long, a file
+that is not a database) comes out of a :class:`Store` method as one
+:class:`~refeed.errors.StoreError` naming the file and the cause.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, ParamSpec, Self, TypeVar
 
-from refeed import defaults
+from refeed import __version__, defaults
+from refeed.errors import StoreError
 from refeed.models import Item, Listing, Validators
 
 MIGRATIONS: list[str] = [
@@ -175,6 +182,53 @@ _ITEM_UPDATES = ", ".join(
 )
 
 
+APPLICATION_ID: Final = 0x72666564  # "rfed", in the database header
+
+
+def _explain(exc: sqlite3.Error | OSError) -> str:
+    """What the user can do about a database error."""
+    text = str(exc)
+    hints = {
+        "full": "free some disk space",
+        "readonly": "make the file and its folder writable by refeed",
+        "locked": "another program holds the database; stop it or wait",
+        "not a database": "point `database:` at a refeed database or a new file",
+        "disk i/o": "check the disk",
+        "unable to open": "check that the folder exists and refeed may write there",
+    }
+    flat = text.lower().replace("read-only", "readonly").replace("read only", "readonly")
+    hint = next((h for key, h in hints.items() if key in flat), None)
+    return f"{text}; {hint}" if hint else text
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _storage(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn the database's exceptions into one StoreError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            store = args[0]
+            path = getattr(store, "path", "the database")
+            raise StoreError(f"database {path}: {_explain(exc)}") from exc
+
+    return wrapper
+
+
+def _guarded(cls: type[_R]) -> type[_R]:
+    """Wrap every public method of *cls* (and its constructor) in :func:`_storage`."""
+    for name, value in list(vars(cls).items()):
+        if callable(value) and (name == "__init__" or not name.startswith("_")):
+            setattr(cls, name, _storage(value))
+    return cls
+
+
+@_guarded
 class Store:
     """A connection to the refeed database; use as a context manager or call :meth:`close`."""
 
@@ -195,15 +249,33 @@ class Store:
 
     def _migrate(self) -> None:
         version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        application: int = self._db.execute("PRAGMA application_id").fetchone()[0]
+        if application not in (0, APPLICATION_ID) or (
+            application == 0 and version == 0 and self._has_tables()
+        ):
+            raise StoreError(
+                f"database {self.path}: not a refeed database (another program's tables);"
+                " point `database:` at a refeed database or a new file"
+            )
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"database {self.path}: made by a newer refeed (schema version {version};"
+                f" refeed {__version__} knows up to {len(MIGRATIONS)}): upgrade refeed, or"
+                " point `database:` at another file"
+            )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             try:
                 self._db.executescript(
-                    f"BEGIN;\n{script}\n;PRAGMA user_version = {number};\nCOMMIT;"
+                    f"BEGIN;\n{script}\n;PRAGMA user_version = {number};"
+                    f"\nPRAGMA application_id = {APPLICATION_ID};\nCOMMIT;"
                 )
             except BaseException:
                 if self._db.in_transaction:
                     self._db.rollback()
                 raise
+
+    def _has_tables(self) -> bool:
+        return self._one("SELECT 1 FROM sqlite_master LIMIT 1", ()) is not None
 
     def close(self) -> None:
         self._db.close()

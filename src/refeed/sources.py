@@ -43,15 +43,15 @@ def parse_feed(response: Response, limit: int | None = None) -> Listing:
     that yields no channel and no entries is a :class:`ParseError`. The bytes go in
     as a file object: feedparser treats a bare string or bytes as a file name (and a
     ``str`` as a URL to fetch) before it treats it as a document, so a body that is
-    a path would be read from this machine's disk. At most *limit* entries are kept.
+    a path would be read from this machine's disk. At most *limit* entries are kept,
+    and feedparser is given only the first few times that many (:func:`first_entries`).
     """
     headers = {"content-location": response.url}
     if response.content_type:
         headers["content-type"] = response.content_type
+    body = response.body if limit is None else first_entries(response.body, 4 * limit + 50)
     try:
-        parsed = feedparser.parse(
-            io.BytesIO(response.body), response_headers=headers, sanitize_html=False
-        )
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
     except Exception as exc:  # feedparser's loose parser can trip on hostile bytes
         raise ParseError(f"not a feed: {type(exc).__name__}: {exc}", url=response.url) from exc
     channel = parsed.get("feed", {})
@@ -76,6 +76,33 @@ def parse_feed(response: Response, limit: int | None = None) -> Listing:
         entries=tuple(entries),
         language=channel.get("language") or None,
     )
+
+
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+_XML_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF))[\s>]")
+_ROOT_SCAN = 4096  # bytes looked at for the root element, after a declaration and comments
+
+
+def first_entries(body: bytes, keep: int) -> bytes:
+    """An XML feed cut after its first *keep* entries, its open elements closed again.
+
+    Only the first entries of a feed are taken (``max_items``), but feedparser builds them
+    all: 162,000 tiny items took it 9 s and 180 MB. A feed refeed cannot cut safely (not
+    RSS or Atom in an ASCII-compatible encoding, or with fewer entries) comes back whole.
+    """
+    root = _XML_ROOT.search(body, 0, _ROOT_SCAN)
+    if root is None:
+        return body
+    end = None
+    for count, match in enumerate(_ENTRY_END.finditer(body, root.end()), start=1):
+        if count == keep:
+            end = match.end()
+            break
+    if end is None or end >= len(body) - 64:
+        return body
+    name, kind = root.group(1), root.group(2)
+    closing = b"</channel>" if kind == b"rss" else b""  # RSS 2.0 items sit in the channel
+    return body[:end] + closing + b"</" + name + b">"
 
 
 def _feed_entry(raw: Any, base: str) -> Entry | None:

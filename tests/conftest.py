@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -137,6 +140,18 @@ def rss(site: Site, items: list[tuple[str, str]], title: str = "Test feed") -> s
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>{title}</title><link>{site.base}</link><description>d</description>"
         f"{entries}</channel></rss>"
+    )
+
+
+def run_refeed(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``refeed ARGS`` as a user runs it: a real process, its text output and exit status."""
+    return subprocess.run(
+        [sys.executable, "-m", "refeed", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env} if env else None,
     )
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_refeed
 from refeed.config import parse_config
 from refeed.errors import ConfigError
 
@@ -60,16 +59,6 @@ def test_a_good_config_still_loads(tmp_path: Path) -> None:
     )
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "refeed", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("kind", ["directory", "not utf-8", "duplicate key"])
 def test_unreadable_or_ambiguous_files_exit_2(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "config.yaml"
@@ -80,6 +69,6 @@ def test_unreadable_or_ambiguous_files_exit_2(tmp_path: Path, kind: str) -> None
     else:
         path.write_text(GOOD + "sources: []\n", encoding="utf-8")
     for command in ("run", "check", "daemon", "status"):
-        result = _run(command, "-c", str(path))
+        result = run_refeed(command, "-c", str(path))
         assert result.returncode == 2, (command, result.stderr)
         assert str(path) in result.stderr and "config error" in result.stderr

@@ -3,16 +3,13 @@ the environment, so that config.yaml can be shared."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import Site, serving
+from conftest import Site, run_refeed, serving
 from refeed.config import load_config, parse_config
 from refeed.errors import ConfigError, FetchError
 from refeed.metrics import Metrics
@@ -84,17 +81,6 @@ def test_a_missing_variable_names_the_file_line_key_and_variable(
     assert "REFEED_TEST_UNSET is not set" in str(caught.value)
 
 
-def _refeed(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "refeed", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **env},
-    )
-
-
 def test_no_credential_of_a_source_url_is_shown_or_published(
     site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,11 +110,11 @@ def test_no_credential_of_a_source_url_is_shown_or_published(
         encoding="utf-8",
     )  # fmt: skip
     env = {"PASSWORD": "pw-99-SECRET"}
-    run = _refeed("run", "-c", str(config), env=env)
+    run = run_refeed("run", "-c", str(config), env=env)
     assert run.returncode == 1  # "broken" fails: its error line names its URL
     assert "HTTP 404" in run.stderr
-    status = _refeed("status", "-c", str(config), env=env)
-    check = _refeed("check", "-c", str(config), env=env)
+    status = run_refeed("status", "-c", str(config), env=env)
+    check = run_refeed("check", "-c", str(config), env=env)
     assert "HTTP 404" in status.stdout and "listing" in check.stdout
     # the credentials reached the server, so the source works
     assert any(h.path.startswith("/list?api_key=K-77-SECRET") for h in site.hits)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import Site, loopback_config, rss, serving
+from conftest import Site, loopback_config, rss, run_refeed, serving
 from refeed.config import SourceConfig, parse_config
 from refeed.cycle import run_cycle
 from refeed.errors import ConfigError, StoreError
@@ -82,10 +80,7 @@ def test_a_broken_database_file_ends_refeed_run_in_one_line(tmp_path: Path) -> N
     config = tmp_path / "config.yaml"
     config.write_text("sources:\n  - name: a\n    feed: https://x.example/rss\n", "utf-8")
     for command in ("run", "status"):
-        result = subprocess.run(
-            [sys.executable, "-m", "refeed", command, "-c", str(config)],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        result = run_refeed(command, "-c", str(config))
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()

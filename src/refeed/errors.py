@@ -19,6 +19,8 @@ message says which source and why, and the traceback keeps the cause.
 
 from __future__ import annotations
 
+from refeed.urls import redact, redact_text
+
 
 class RefeedError(Exception):
     """Base class of refeed's own errors."""
@@ -39,8 +41,6 @@ class SourceError(RefeedError):
 
     def __str__(self) -> str:
         """``source <url>: message``, with any credential in a URL masked (refeed.urls)."""
-        from refeed.urls import redact, redact_text
-
         url = self.url and f"<{redact(self.url)}>"
         where = " ".join(part for part in (self.source, url) if part)
         message = redact_text(self.message)

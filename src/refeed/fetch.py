@@ -1,22 +1,22 @@
 """The only module that talks to the network.
 
-One :class:`Fetcher` (one ``httpx.AsyncClient``) per process. Each GET is
-conditional when validators are known, has connect/read timeouts and a total
-deadline, follows at most five redirects, stops reading at a byte cap (counted
-after decompression, which :mod:`refeed.inflate` does in bounded steps, so a
-gzip or brotli bomb stops at the cap), is retried once on a
-connection error or a 5xx (honouring Retry-After), and waits for a slot under a
-global and a per-host limit.
+One :class:`Fetcher` (one ``httpx.AsyncClient`` per network policy) per process. Each
+GET is conditional when validators are known, has connect/read timeouts and a total
+deadline over all its attempts, follows at most five redirects (http and https only),
+stops reading at a byte cap (counted after decompression, which :mod:`refeed.inflate`
+does in bounded steps, so a gzip or brotli bomb stops at the cap), is retried once on a
+connection error or a 5xx (honouring Retry-After), and waits for a slot under a global
+and a per-host limit.
 
-Every connection goes through :class:`GuardedBackend`, which resolves the host
-once, refuses addresses that are not public (loopback, private, link-local,
-CGNAT, multicast, unspecified, reserved, and IPv4 hidden in IPv6) unless the
-request's :class:`NetworkPolicy` allows private networks or lists the host, and
-dials the very address it checked. A policy belongs to one source (the cycle sets
-it around the source's work with :func:`network_policy`): an intranet host opened
-for one source stays closed to every other source's links and redirects. Redirect hops open their own connections, so each hop
-is checked, and a DNS answer that changes between check and connect cannot
-slip through.
+Every connection goes through :class:`GuardedBackend`, which resolves the host once,
+refuses addresses that are not public (loopback, private, link-local, CGNAT, multicast,
+unspecified, reserved, and IPv4 hidden in IPv6) unless the request's
+:class:`NetworkPolicy` allows private networks or lists the host, and dials the very
+address it checked. A policy belongs to one source (the cycle sets it around the
+source's work with :func:`network_policy`): an intranet host opened for one source stays
+closed to every other source's links and redirects. Redirect hops open their own
+connections, so each hop is checked, and a DNS answer that changes between check and
+connect cannot slip through.
 """
 
 from __future__ import annotations

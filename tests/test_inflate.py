@@ -73,6 +73,13 @@ def test_a_bomb_comes_out_one_bounded_step_at_a_time(coding: str) -> None:
     assert seen <= (1 << 20) + MAX_PIECE
 
 
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+def test_a_body_that_comes_a_byte_at_a_time_is_decoded(coding: str) -> None:
+    data = b"<p>one byte at a time</p>" * 50
+    encoded = ENCODERS[coding](data)
+    assert b"".join(_decode(coding, iter(encoded[i : i + 1] for i in range(len(encoded))))) == data
+
+
 def test_several_gzip_members_are_one_body_and_padding_after_them_is_ignored() -> None:
     body = gzip.compress(b"first ") + gzip.compress(b"second") + b"\0" * 10
     assert b"".join(_decode("gzip", iter([body[:7], body[7:]]))) == b"first second"

@@ -83,13 +83,18 @@ class _Deflate:
 
     def __init__(self) -> None:
         self._inflater: zlib._Decompress | None = None
+        self._head = b""  # the first bytes, until there are two to tell the kinds apart
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         if not data:
             return
         if self._inflater is None:
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
             # a zlib header: compression method 8, and the two bytes a multiple of 31
-            wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
             self._inflater = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
         if self._inflater.eof:
             return

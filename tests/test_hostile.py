@@ -89,6 +89,9 @@ BODIES: dict[str, tuple[bytes, str | None, dict[str, str]]] = {
         b"<html><body><article><p>" + STORY.encode() + b"</p>" + b"<p>Same line</p>" * 20_000,
         "text/html", {},
     ),
+    "an unclosed title swallowing the page": (b"<html><head><title>Quay " + STORY.encode() + b"</body></html>", "text/html", {}),
+    "no body, a frameset": (b"<html><frameset><frame src='/a'></frameset>" + STORY.encode(), "text/html", {}),
+    "a body named like chrome": (f'<html><body class="comments sidebar share" id="footer" hidden><div>{STORY}</div></body></html>'.encode(), "text/html", {}),
     "lone surrogates as entities": (f"<html><body><article><p>{STORY}&#xD800;&#xDFFF;&#0;&#x110000;&#65535;</p></article></body></html>".encode(), "text/html", {}),
 }  # fmt: skip
 

@@ -8,6 +8,7 @@ Plain text (``text/plain``) becomes paragraphs and goes through the same cleaner
 
 from __future__ import annotations
 
+import copy
 import html as htmllib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from refeed import clean, extract
 from refeed.clean import learnt
 from refeed.clean.lines import byline_author
 from refeed.decode import decode
-from refeed.dom import drop_code, parse_fragment, parse_html
+from refeed.dom import drop_code, parse_fragment, parse_html, text_of
 from refeed.models import Article
 from refeed.sanitize import sanitize
 
@@ -59,14 +60,36 @@ def process(
     clean.strip_selectors(root, rules.strip, trace)
     extract.fix_lazy_images(root)
     drop_code(root)
-    if not rules.content:
-        clean.prepare(root, url, trace)
-    content = extract.main_content(root, url, rules.content)
-    if not rules.content:
-        structured = extract.structured_body(content, meta.body)
-        if structured is not None:
-            content = structured
-    return _finish(content, url, trace, meta, rules)
+    if rules.content:
+        return _finish(extract.main_content(root, url, rules.content), url, trace, meta, rules)
+    body = root.find("body")
+    candidate = clean.story_candidate(body) if body is not None else None
+    clean.prepare(root, url, trace, candidate)
+    content = extract.main_content(root, url, fallback=candidate)
+    structured = extract.structured_body(content, meta.body)
+    if structured is not None:
+        content = structured
+    if candidate is None:
+        return _finish(content, url, trace, meta, rules)
+    # the densest container (as chrome removal left it) is the second candidate: tried
+    # when the first, once clean, holds less than half of its text; the longer one wins
+    article = _finish(content, url, trace.copy(), meta, rules)
+    if len(article.text) >= _SECOND_WINS * len(text_of(candidate)):
+        return article
+    other = _finish(_copy_into_div(candidate, url), url, trace, meta, rules)
+    return other if len(other.text) > len(article.text) else article
+
+
+_SECOND_WINS = 0.5  # the first candidate, clean, holds less than this share of the second
+
+
+def _copy_into_div(el: HtmlElement, url: str) -> HtmlElement:
+    wrapper = lxml.html.Element("div")
+    wrapper.append(copy.deepcopy(el))
+    wrapper[0].tail = None
+    if url:
+        wrapper.make_links_absolute(url, handle_failures="discard")
+    return wrapper
 
 
 def process_html_fragment(fragment: str, *, url: str = "", rules: Rules = Rules()) -> Article:

@@ -43,12 +43,15 @@ def parse_html(text: str) -> HtmlElement:
         text = _PROCESSING_INSTRUCTION.sub("", text)
     text = _raw_noscripts(text)
     text = _close_headings(text)
+    text = _close_title(text)
     if not text.strip():
         raise ParseError("empty page")
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"not an HTML page: {exc}") from exc
+    if root.find("body") is None:  # a frameset, or a page that is all head: an empty body
+        etree.SubElement(root, "body")
     drop_comments(root)
     if _refers_to_forbidden(text):
         _scrub(root)
@@ -56,6 +59,28 @@ def parse_html(text: str) -> HtmlElement:
 
 
 _PROCESSING_INSTRUCTION = re.compile(r"<\?[^>]*>?")
+_TITLE_OPEN = re.compile(r"<title(?=[\s>])[^>]{0,4096}>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
+_TAG_START = re.compile(r"<[a-zA-Z!/]|\n")
+_MAX_TITLE = 300
+
+
+def _close_title(text: str) -> str:
+    """Close a ``<title>`` left open where its text plainly ends.
+
+    A title is raw text to its end tag; left open, it swallows the whole page (a
+    browser shows an empty one, lxml returns a document without a body). It ends at
+    the first tag or line break after it, or after 300 characters.
+    """
+    opening = _TITLE_OPEN.search(text)
+    if opening is None or _TITLE_CLOSE.search(text, opening.end()):
+        return text
+    start = opening.end()
+    stop = _TAG_START.search(text, start, start + _MAX_TITLE)
+    end = stop.start() if stop else min(len(text), start + _MAX_TITLE)
+    return f"{text[:end]}</title>{text[end:]}"
+
+
 # tags are looked for with a bounded run of attributes: an unbounded ``[^>]*`` rescans
 # the rest of the page from every "<h1" of a page that never closes one (quadratic)
 _MAX_TAG = 4096
@@ -222,6 +247,22 @@ def name_words(el: HtmlElement) -> frozenset[str]:
 
 
 _NO_WORDS: frozenset[str] = frozenset()
+
+
+def name_tokens(el: HtmlElement) -> tuple[tuple[str, ...], ...]:
+    """Each class name and the id of an element, as its lower-case parts
+    (``"entry-author-jane"`` gives ``("entry", "author", "jane")``)."""
+    classes, identifier = el.get("class"), el.get("id")
+    if not classes and not identifier:
+        return ()
+    return _tokens(f"{classes or ''} {identifier or ''}")
+
+
+@lru_cache(maxsize=4096)
+def _tokens(raw: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(
+        tuple(part.lower() for part in _NAME_SPLIT.split(token) if part) for token in raw.split()
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -20,14 +20,14 @@ from collections.abc import Iterable
 
 from lxml.html import HtmlElement
 
-from refeed.clean.chrome import remove_chrome
+from refeed.clean.chrome import remove_chrome, story_candidate
 from refeed.clean.lines import remove_lines
 from refeed.clean.shape import BLOCKS
 from refeed.clean.teasers import remove_teasers
 from refeed.clean.trace import Trace
 from refeed.dom import remembering_text, text_of
 
-__all__ = ["Trace", "clean_content", "prepare", "strip_selectors"]
+__all__ = ["Trace", "clean_content", "prepare", "story_candidate", "strip_selectors"]
 
 
 def strip_selectors(root: HtmlElement, selectors: Iterable[str], trace: Trace) -> None:
@@ -37,13 +37,14 @@ def strip_selectors(root: HtmlElement, selectors: Iterable[str], trace: Trace) -
             trace.drop(el, "strip", f"config strip selector {selector!r}")
 
 
-def prepare(root: HtmlElement, url: str, trace: Trace) -> None:
-    """Remove page chrome and teaser lists from the whole page before extraction."""
+def prepare(root: HtmlElement, url: str, trace: Trace, story: HtmlElement | None = None) -> None:
+    """Remove page chrome and teaser lists from the whole page before extraction; the
+    likeliest *story* container (:func:`story_candidate`) and what holds it stay."""
     body = root.find("body")
     if body is None:
         return
     with remembering_text():
-        remove_chrome(body, trace)
+        remove_chrome(body, trace, story)
         remove_teasers(body, url, trace)
 
 

@@ -9,12 +9,14 @@ is never chrome, whatever it is called.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import pairwise
 
 from lxml.html import HtmlElement
 
 from refeed.clean.shape import has_story, link_text_ratio
 from refeed.clean.trace import Trace
-from refeed.dom import name_words, text_of
+from refeed.dom import name_tokens, name_words, text_of
 
 CHROME_TAGS = (
     "nav", "aside", "footer", "form", "button", "select", "textarea", "iframe", "dialog",
@@ -221,9 +223,51 @@ def _citation(el: HtmlElement) -> bool:
     return el.tag == "footer" and any(a.tag in ("blockquote", "figure") for a in el.iterancestors())
 
 
+# A class can describe the post rather than name a role of the box: a state ("has-sidebar",
+# "no-comments", "is-sharing") or the post's taxonomy ("author-jane-doe", "entry-author-12"
+# on the article itself). Such class names say nothing of what the box is.
+_STATES = frozenset(("has", "is", "no", "not", "with", "without", "show", "hide", "enable",
+                     "disable", "disabled", "enabled", "allow", "can"))  # fmt: skip
+_PERSON_WORDS = frozenset(("author", "authors", "autor", "auteur", "byline"))
+# what may follow an author word in the name of a box about the author
+_AUTHOR_BOX = frozenset(
+    (
+        "box", "bio", "info", "card", "name", "names", "link", "links", "avatar", "image",
+        "img", "photo", "pic", "meta", "details", "detail", "block", "wrap", "wrapper",
+        "container", "area", "section", "title", "label", "text", "social", "list", "data",
+        "description", "profile", "about", "inner", "outer", "content", "date", "widget",
+        "byline", "module", "line", "holder", "top", "bottom", "header", "footer",
+    )
+)  # fmt: skip
+
+
+def role_words(el: HtmlElement) -> frozenset[str]:
+    """The words of the element's class and id that name what the box is (see _STATES)."""
+    tokens = name_tokens(el)
+    if not tokens:
+        return frozenset()
+    return _role_words(tokens)
+
+
+@lru_cache(maxsize=4096)
+def _role_words(tokens: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+    words: set[str] = set()
+    for parts in tokens:
+        if not parts or parts[0] in _STATES:
+            continue
+        kept = parts
+        for i, part in enumerate(parts):
+            if part in _PERSON_WORDS and any(p not in _AUTHOR_BOX for p in parts[i + 1 :]):
+                kept = parts[:i]  # "author-jane-doe": the post's author, not a box
+                break
+        words.update(kept)
+        words.update(a + b for a, b in pairwise(kept))
+    return frozenset(words)
+
+
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
     """(kind, the word that gave it away) when the element's name says chrome."""
-    words = name_words(el)
+    words = role_words(el)
     if not words:
         return None
     hits = [(_KIND_OF[w], w) for w in words if w in _KIND_OF]
@@ -241,15 +285,87 @@ def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
     return None
 
 
-def remove_chrome(body: HtmlElement, trace: Trace) -> None:
-    """Remove chrome elements from a whole page (before the story is chosen)."""
+def story_candidate(body: HtmlElement) -> HtmlElement | None:
+    """The page's likeliest story container, before any cleaning (None: no text at all).
+
+    It is the element whose paragraphs (and long runs of bare text, for pages laid out
+    with ``<br>``) hold the most unlinked text, outside comment sections, pop-ups, hidden
+    boxes and asides (each may hold long paragraphs that are not the story). It protects
+    the story from chrome removal (:func:`remove_chrome`) and is the second candidate
+    when readability's choice holds little (:mod:`refeed.extract.parts`, and
+    :func:`refeed.article.process` once both are clean).
+    """
+    scores: dict[HtmlElement, float] = {}
+    unseen: dict[HtmlElement, bool] = {}
+    for block in body.iter("p", "pre", "div", "td", "section", "article"):
+        if block.tag in ("p", "pre"):
+            text = text_of(block)
+            linked = sum(len(text_of(a)) for a in block.iter("a"))
+            mass, home = len(text) - linked, block.getparent()
+        else:  # bare text between the children of a box (<br>-separated lines)
+            mass = len((block.text or "").strip()) + sum(
+                len((child.tail or "").strip()) for child in block if child.tag != "a"
+            )
+            home = block if mass >= _BARE_TEXT else None
+        if home is None or mass < _MIN_PARAGRAPH or _out_of_sight(home, unseen):
+            continue
+        scores[home] = scores.get(home, 0.0) + mass
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
+_MIN_PARAGRAPH = 25
+_BARE_TEXT = 200
+
+
+_OUT_OF_SIGHT = frozenset(("comments", "popup"))
+_ASIDE_TAGS = frozenset(("nav", "aside", "footer", "menu", "dialog", "template"))
+
+
+def _out_of_sight(el: HtmlElement, known: dict[HtmlElement, bool]) -> bool:
+    """Whether *el* or an element around it is hidden, a pop-up, a comment section, or
+    beside the page's main content by its tag (a sidebar's ``<aside>``, a ``<footer>``)."""
+    chain: list[HtmlElement] = []
+    node: HtmlElement | None = el
+    found = False
+    while node is not None:
+        if node in known:
+            found = known[node]
+            break
+        chain.append(node)
+        kind = chrome_kind(node)
+        if (
+            (kind is not None and kind[0] in _OUT_OF_SIGHT)
+            or _hidden(node)
+            or node.tag in _ASIDE_TAGS
+        ):
+            found = True
+            break
+        node = node.getparent()
+    for visited in chain:
+        known[visited] = found
+    return found
+
+
+def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = None) -> None:
+    """Remove chrome elements from a whole page (before the story is chosen).
+
+    *story* (:func:`story_candidate`) and every element around it stay, whatever their
+    class and tag say (an ASP.NET page's ``<form>``, ``author-jane`` on the article, a
+    ``right-sidebar`` layout class): removing one would remove the story.
+    """
     total = max(1, len(text_of(body)))
     limit = total * MAX_SHARE_OF_PAGE
+    keep = {story, *story.iterancestors()} if story is not None else {body}
     for el in list(body.iter(*CHROME_TAGS)):
-        if el.getparent() is not None and len(text_of(el)) < limit and not _citation(el):
+        if (
+            el.getparent() is not None
+            and el not in keep
+            and len(text_of(el)) < limit
+            and not _citation(el)
+        ):
             trace.drop(el, "boilerplate", f"<{el.tag}> element")
     for el in list(body.iter()):
-        if not isinstance(el, HtmlElement) or el.getparent() is None:
+        if not isinstance(el, HtmlElement) or el.getparent() is None or el in keep:
             continue
         if _hidden(el):
             if _more_of_a_list(el):

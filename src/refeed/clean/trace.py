@@ -21,6 +21,13 @@ class Trace:
         self.counts: Counter[str] = Counter()
         self.removals: list[Removal] = []
 
+    def copy(self) -> Trace:
+        """A trace holding what this one holds, to go on separately."""
+        other = Trace()
+        other.counts = self.counts.copy()
+        other.removals = list(self.removals)
+        return other
+
     def drop(self, el: HtmlElement, kind: str, rule: str, text: str | None = None) -> None:
         """Remove ``el`` with everything in it (its tail text stays) and record why."""
         if el.getparent() is None:

@@ -61,20 +61,25 @@ def _between(block: HtmlElement, top: HtmlElement) -> list[HtmlElement]:
     return found
 
 
-def better_container(root: HtmlElement, content: HtmlElement, url: str = "") -> HtmlElement | None:
+def better_container(
+    root: HtmlElement,
+    content: HtmlElement,
+    url: str = "",
+    fallback: HtmlElement | None = None,
+) -> HtmlElement | None:
     """readability's choice with the story's other parts around it, when it left some out.
 
     readability keeps its best node and some of its siblings; a story cut into many
     boxes (a paragraph per ``<div>``, a lead in its own box) loses the rest. From the
     page elements whose text readability kept, climb a few levels and gather the
     siblings that are prose (not links, lists of headlines or buttons), keeping the
-    headings right above them. When readability kept almost nothing, the page's
-    densest paragraph container is taken instead.
+    headings right above them. When readability kept less than half of what the page's
+    densest text container holds (*fallback*, :func:`refeed.clean.story_candidate`),
+    that container is taken instead.
     """
-    fallback = _paragraph_container(root)
     if fallback is not None and len(text_of(content)) < 0.5 * len(text_of(fallback)):
         # readability's choice lost most of the paragraphs (it dislikes link-dense
-        # stories): take the element that holds the most paragraph text instead
+        # stories and text laid out with <br>): take the densest container instead
         wrapper = lxml.html.Element("div")
         wrapper.append(copy.deepcopy(fallback))
         return wrapper
@@ -311,19 +316,3 @@ def structured_body(content: HtmlElement, body: str | None) -> HtmlElement | Non
 
 
 _MIN_STRUCTURED_CHARS = 400
-
-
-def _paragraph_container(root: HtmlElement) -> HtmlElement | None:
-    """The element whose child paragraphs hold the most unlinked text."""
-    scores: dict[HtmlElement, int] = {}
-    for p in root.iter("p"):
-        parent = p.getparent()
-        if parent is None:
-            continue
-        text = len(text_of(p))
-        linked = sum(len(text_of(a)) for a in p.iter("a"))
-        scores[parent] = scores.get(parent, 0) + max(0, text - linked)
-    if not scores:
-        return None
-    best = max(scores, key=lambda el: scores[el])
-    return best if scores[best] > 0 else None

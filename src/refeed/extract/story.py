@@ -20,8 +20,14 @@ log = logging.getLogger(__name__)
 logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
 
 
-def main_content(root: HtmlElement, url: str, selector: str | None = None) -> HtmlElement:
-    """The story container: the ``selector`` match, else readability's choice.
+def main_content(
+    root: HtmlElement,
+    url: str,
+    selector: str | None = None,
+    fallback: HtmlElement | None = None,
+) -> HtmlElement:
+    """The story container: the ``selector`` match, else readability's choice, else
+    *fallback* (the densest text container) when readability kept little of it.
 
     Returns a ``<div>`` holding the story, with absolute links.
     """
@@ -45,7 +51,9 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
     with remembering_text():  # nothing below changes the page's tree
-        better = better_container(root, content, url)
+        if fallback is not None and not _within(fallback, root):
+            fallback = None  # the cleaners took it out (a list of teasers)
+        better = better_container(root, content, url, fallback)
         if better is not None:
             content = better
         lead = lead_paragraph(root, content)
@@ -54,6 +62,10 @@ def main_content(root: HtmlElement, url: str, selector: str | None = None) -> Ht
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return content
+
+
+def _within(el: HtmlElement, root: HtmlElement) -> bool:
+    return el is root or any(a is root for a in el.iterancestors())
 
 
 class _Readability(Document):  # type: ignore[misc]

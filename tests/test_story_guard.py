@@ -1,0 +1,108 @@
+"""Chrome removal never takes the story's own container: what its class, id or tag says
+about the post (its author, a layout state, a page-wide form) does not make it chrome."""
+
+from __future__ import annotations
+
+import pytest
+
+from pages import STORY, URL
+from refeed.article import process
+from refeed.clean.chrome import chrome_kind, role_words
+from refeed.dom import parse_fragment
+
+# more text than the story (which then holds under 40% of the page), mostly linked
+SIDEBAR = "".join(
+    f'<li><a href="/n/{i}.html">Sidebar story number {i}: the council votes on the budget '
+    f"of the harbour and the new ferry line</a> <span>{i} hours ago</span></li>"
+    for i in range(24)
+)
+
+
+def _page(story_box: str, *, body: str = "", around: str = "") -> bytes:
+    lines = "<br>".join(STORY)  # no <p>: the story is lines of text, as older templates do
+    return (
+        f"<html><head><title>Quay</title></head><body {body}>"
+        f"{story_box.format(story=lines)}"
+        f'<aside class="widget-area"><ul>{SIDEBAR}</ul></aside>{around}'
+        "<footer>(c) Paper</footer></body></html>"
+    ).encode()
+
+
+CONTAINERS = {
+    "an ASP.NET form around the story": '<form id="aspnetForm" action="/x"><div>{story}</div></form>',
+    "the post's author in its class": '<div class="post entry-author-jane-doe author-jane">{story}</div>',
+    "an author id in its class": '<div class="hentry author-1234">{story}</div>',
+    "a layout state in a wrapper's class": '<div class="site has-sidebar"><div class="content">{story}</div></div>',
+    "a no-comments state": '<div class="post no-comments">{story}</div>',
+}
+
+
+@pytest.mark.parametrize("box", list(CONTAINERS))
+def test_the_story_container_is_never_chrome(box: str) -> None:
+    article = process(_page(CONTAINERS[box]), url=URL, content_type="text/html")
+    for paragraph in STORY:
+        assert paragraph in article.text, box
+    assert "Sidebar story number" not in article.text
+
+
+def test_a_sidebar_class_on_body_takes_nothing() -> None:
+    article = process(
+        _page('<div class="entry">{story}</div>', body='class="right-sidebar single-post"'),
+        url=URL,
+        content_type="text/html",
+    )
+    assert all(p in article.text for p in STORY)
+
+
+@pytest.mark.parametrize(
+    ("markup", "kind"),
+    [
+        ('<div class="author-box">Jane Doe writes about harbours.</div>', "byline"),
+        ('<div class="entry-author-bio">Jane Doe writes about harbours.</div>', "byline"),
+        ('<div class="post-author">Jane Doe</div>', "byline"),
+        ('<div class="comment-list"></div>', "comments"),
+        ('<div class="share-buttons"></div>', "share"),
+        ('<div class="mobile-menu"></div>', "navigation"),
+    ],
+)
+def test_boxes_that_are_chrome_still_are(markup: str, kind: str) -> None:
+    [el] = parse_fragment(markup)
+    found = chrome_kind(el)
+    assert found is not None and found[0] == kind
+
+
+@pytest.mark.parametrize(
+    "classes",
+    ["entry-author-jane-doe", "author-jane", "author-1234", "has-comments", "is-sharing",
+     "no-sidebar", "with-share-bar", "show-comments"],
+)  # fmt: skip
+def test_states_and_taxonomy_name_no_role(classes: str) -> None:
+    [el] = parse_fragment(f'<div class="{classes}"></div>')
+    assert chrome_kind(el) is None, role_words(el)
+
+
+def test_a_pop_up_with_long_paragraphs_is_not_taken_for_the_story() -> None:
+    popup = "".join(f"<p>{p} And more about the training programme.</p>" for p in STORY * 2)
+    page = _page(
+        '<div class="entry">{story}</div>',
+        around=f'<div class="pum pum-overlay"><div class="pum-content">{popup}</div></div>',
+    )
+    article = process(page, url=URL, content_type="text/html")
+    assert all(p in article.text for p in STORY)
+    assert "training programme" not in article.text
+
+
+@pytest.mark.parametrize(
+    ("page", "kept"),
+    [
+        # the title ends at the first tag after it: the first line is the title then
+        (b"<html><head><title>Quay " + STORY[0].encode() + b"<p>" + STORY[1].encode() + b"</p>", STORY[1]),
+        (b"<title>" + STORY[0].encode() * 3, STORY[0][-60:]),
+        (b"<html><frameset><frame src='/a'></frameset>" + STORY[0].encode() + b"</html>", STORY[0]),
+        (f'<html><body class="comments" hidden><p>{STORY[0]}</p><p>{STORY[1]}</p></body></html>'.encode(), STORY[0]),
+    ],
+    ids=["an unclosed title", "nothing but a title", "a frameset", "a body named like chrome"],
+)  # fmt: skip
+def test_a_page_with_text_never_gives_an_empty_story(page: bytes, kept: str) -> None:
+    article = process(page, url=URL, content_type="text/html")
+    assert kept[:60] in article.text

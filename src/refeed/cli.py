@@ -87,6 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument(
         "--strip", metavar="CSS", action="append", default=[], help="remove this (repeatable)"
     )
+    extract.add_argument(
+        "--without",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="switch a cleaning rule off, by its kind and rule as --explain prints them, "
+        "with quoted words and numbers as N, e.g. 'teaser: list of N items, most of them "
+        "headlines' (repeatable)",
+    )
 
     preview = sub.add_parser("preview", help="fetch one article page and show what refeed keeps")
     preview.add_argument("url")
@@ -207,10 +216,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     from refeed.article import Rules, process
+    from refeed.clean.trace import without
 
     body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     rules = Rules(content=args.content, strip=tuple(args.strip))
-    article = process(body, url=args.url, content_type=args.content_type, rules=rules)
+    with without(args.without):
+        article = process(body, url=args.url, content_type=args.content_type, rules=rules)
     sys.stdout.write((article.text if args.text else article.html) + "\n")
     if args.explain:
         _explain(article)

@@ -1,8 +1,19 @@
-"""What the cleaners took out, and why: counts by kind and one record per block."""
+"""What the cleaners took out, and why: counts by kind and one record per block.
+
+Every removal has a rule key, its kind and its rule with the particulars left out
+(:func:`rule_key`: ``"teaser: list of N items, most of them headlines"``). A rule can be
+switched off by its key for a while (:func:`without`): its removals are then not made, so
+that ``refeed extract --without KEY`` and ``bench/quality.py --ablate`` show what a rule
+is worth.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from lxml.html import HtmlElement
 
@@ -10,6 +21,28 @@ from refeed.dom import forget_text, text_of
 from refeed.models import Removal
 
 EXCERPT_CHARS = 100
+_PARTICULARS = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
+_OFF: ContextVar[frozenset[str]] = ContextVar("refeed_rules_off", default=frozenset())
+
+
+def rule_key(kind: str, rule: str) -> str:
+    """The key of a rule: its kind and its rule without quoted words or numbers."""
+    return f"{kind}: {_PARTICULARS.sub('N', rule)}"
+
+
+@contextmanager
+def without(keys: Iterable[str]) -> Iterator[None]:
+    """Within this block, the rules of these keys (:func:`rule_key`) remove nothing."""
+    token = _OFF.set(_OFF.get() | frozenset(keys))
+    try:
+        yield
+    finally:
+        _OFF.reset(token)
+
+
+def _off(kind: str, rule: str) -> bool:
+    off = _OFF.get()
+    return bool(off) and rule_key(kind, rule) in off
 
 
 class Trace:
@@ -30,7 +63,7 @@ class Trace:
 
     def drop(self, el: HtmlElement, kind: str, rule: str, text: str | None = None) -> None:
         """Remove ``el`` with everything in it (its tail text stays) and record why."""
-        if el.getparent() is None:
+        if el.getparent() is None or _off(kind, rule):
             return
         excerpt = text_of(el) if text is None else text
         forget_text(el.iterancestors())
@@ -40,6 +73,8 @@ class Trace:
     def drop_text(self, el: HtmlElement, kind: str, rule: str) -> None:
         """Remove the text inside ``el`` but keep its elements (the picture a caption
         sits beside), and record why."""
+        if _off(kind, rule):
+            return
         excerpt = text_of(el)
         el.text = None
         for inner in el.iterdescendants():

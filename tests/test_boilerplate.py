@@ -238,6 +238,23 @@ def test_a_removed_caption_leaves_its_picture() -> None:
         assert 'src="https://paper.example/q.jpg"' in article.html
 
 
+def test_a_feature_list_with_pictures_and_links_elsewhere_is_not_a_teaser_list() -> None:
+    features = "".join(
+        f'<li><a href="https://video.example/{n}"><img src="/{n}.jpg" alt="shot"></a>'
+        f"<h3>Tool {n}</h3><p>Inspect the page and change its layout as you go.</p>"
+        f'<a href="https://docs.example/{n}">Learn more about tool {n}</a></li>'
+        for n in ("inspector", "console", "debugger", "network")
+    )
+    article = process(page(f"<ul>{features}</ul>"), url=URL)
+    assert "Learn more about tool console" in article.text
+    cards = "".join(
+        f'<li><img src="/{n}.jpg" alt=""><a href="/2026/11/{n}-story.html">Harbour story {n}</a>'
+        f"<span>2 hours ago</span></li>"
+        for n in ("one", "two", "three", "four")
+    )
+    assert "Harbour story two" not in process(page(f"<ul>{cards}</ul>"), url=URL).text
+
+
 def test_a_removed_byline_names_the_author_when_the_page_does_not() -> None:
     article = process(page("<p>By Jane Doe, harbour correspondent</p>"), url=URL)
     assert article.author == "Jane Doe" and "Jane Doe" not in article.text
@@ -252,6 +269,17 @@ def test_the_title_repeated_at_the_top_of_the_story_goes_once() -> None:
     assert any(r.kind == "title" for r in article.removals)
     only_title = process(page(head=head), url=URL, rules=Rules(content="article h1"))
     assert only_title.text == "Quay to be rebuilt"  # all there is: kept
+
+
+def test_a_heading_is_the_title_again_only_when_the_head_says_so() -> None:
+    """The page's <title> (its part before " | Site") or og:title says what the title is;
+    a first <h1> that says something else is part of the story (a section's name)."""
+    with_site = page().replace(b"<title>Quay</title>", b"<title>Quay to be rebuilt | Paper</title>")
+    assert not process(with_site, url=URL).text.startswith("Quay to be rebuilt")
+    other = page().replace(b"<h1>Quay to be rebuilt</h1>", b"<h1>Harbour works</h1>")
+    article = process(other, url=URL)
+    assert article.text.startswith("Harbour works")
+    assert not any(r.kind == "title" for r in article.removals)
 
 
 # -- inline teasers in many languages -----------------------------------------------------

@@ -143,7 +143,7 @@ def test_clean_stage(doc: str) -> None:
         return
     trace = Trace()
     clean.prepare(root, URL, trace)
-    clean.clean_content(root, URL, trace, title=doc[:40])
+    clean.clean_content(root, URL, trace, titles=(doc[:40],))
     assert all(count >= 0 for count in trace.counts.values())
 
 

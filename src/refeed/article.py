@@ -112,7 +112,7 @@ def process_text(text: str, *, url: str = "", rules: Rules = Rules()) -> Article
 def _finish(
     content: HtmlElement, url: str, trace: clean.Trace, meta: extract.Metadata, rules: Rules
 ) -> Article:
-    clean.clean_content(content, url, trace, title=meta.title)
+    clean.clean_content(content, url, trace, titles=meta.titles)
     fingerprints = learnt.fingerprints(content)  # before what was learnt is applied
     learnt.remove_learnt(content, trace, template=rules.template, other_titles=rules.other_titles)
     safe = sanitize(lxml.html.tostring(content, encoding="unicode"))

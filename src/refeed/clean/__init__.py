@@ -16,7 +16,7 @@ Sanitising for feed readers is :mod:`refeed.sanitize`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from lxml.html import HtmlElement
 
@@ -49,12 +49,12 @@ def prepare(root: HtmlElement, url: str, trace: Trace, story: HtmlElement | None
 
 
 def clean_content(
-    content: HtmlElement, url: str, trace: Trace, *, title: str | None = None
+    content: HtmlElement, url: str, trace: Trace, *, titles: Sequence[str] = ()
 ) -> None:
     """Remove teasers, boilerplate lines and empty leftovers from the chosen story."""
     with remembering_text():
         remove_teasers(content, url, trace)
-        remove_lines(content, trace, title=title)
+        remove_lines(content, trace, titles=titles)
         for el in list(content.iter(*BLOCKS)):
             if (
                 el is not content

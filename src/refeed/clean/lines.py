@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lxml.html import HtmlElement
 
@@ -45,14 +45,19 @@ _META_LABEL = re.compile(
 )
 
 
-def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None) -> None:
-    """Remove the short boilerplate lines of the chosen story."""
+def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = ()) -> None:
+    """Remove the short boilerplate lines of the chosen story.
+
+    A heading opening the story goes as the title again only when the page's head says
+    so (*titles*: its JSON-LD headline, og:title or ``<title>``), not because it is the
+    first ``<h1>``.
+    """
     _remove_more_links(content, trace)
     _remove_repeats(content, trace)
     _remove_contact_block(content, trace)
-    title_key = text_key(title) if title else None
-    if title_key and text_key(text_of(content)) == title_key:
-        title_key = None  # the title is all there is: keep it
+    title_keys = {text_key(t) for t in titles} - {""}
+    if text_key(text_of(content)) in title_keys:
+        title_keys = set()  # the title is all there is: keep it
     for el in list(content.iter(*BLOCKS, "span", "small")):
         if el is content or el.getparent() is None:
             continue
@@ -73,7 +78,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, title: str | None = None
             trace.drop(el, "caption", "a caption closing the picture's box", text)
             continue
         if el.tag in HEADINGS:
-            if title_key and text_key(text) == title_key and _opens(content, el):
+            if text_key(text) in title_keys and _opens(content, el):
                 trace.drop(el, "title", "the article's title again", text)
             continue
         for kind, rule, test in _LINE_RULES:

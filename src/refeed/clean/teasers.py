@@ -180,11 +180,14 @@ def _teaser_item(el: HtmlElement, site: str) -> bool:
     if TRUNCATED.search(text):
         return True
     links = [a for a in el.iter("a") if a.get("href")]
+    same_site = any(site_of(a.get("href", "")) in ("", site) for a in links)
     if not links or link_text_ratio(el, text) < 0.6:
-        return el.find(".//img") is not None and bool(links)
+        # a card: a thumbnail and a link to another story of the site (a feature list's
+        # "learn more" links and videos go elsewhere)
+        return el.find(".//img") is not None and same_site
     if text.endswith(".") and len(text) > 60:
         return False  # a sentence, as in a story's list of sources
-    return any(site_of(a.get("href", "")) in ("", site) for a in links)
+    return same_site
 
 
 def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,19 +26,26 @@ class Metadata:
     language: str | None = None
     description: str | None = None
     body: str | None = None  # JSON-LD articleBody: the publisher's own plain text of the story
+    # what the page's head says its title is (JSON-LD headline, og:title, twitter:title,
+    # <title> and its part before " | Site"): a heading equal to one is the title again
+    titles: tuple[str, ...] = ()
 
 
 def metadata(root: HtmlElement, url: str) -> Metadata:
     """Title, author, date, lead image and language, best source first."""
     ld = _json_ld(root)
     meta = _meta_tags(root)
-    title = (
-        _str(ld.get("headline"))
-        or meta.get("og:title")
-        or meta.get("twitter:title")
-        or _first_text(root, "//h1")
-        or _first_text(root, "//title")
-    )
+    head_title = _first_text(root, "//title")
+    declared = [
+        t
+        for t in (_str(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"))
+        if t
+    ]
+    title = (declared[0] if declared else None) or _first_text(root, "//h1") or head_title
+    titles = [*declared]
+    if head_title:
+        titles.append(head_title)
+        titles.extend(part for part in _TITLE_SEPARATOR.split(head_title) if len(part) >= 12)
     author = _author(ld.get("author")) or meta.get("author") or meta.get("article:author")
     if author and author.startswith(("http://", "https://")):
         author = None
@@ -63,7 +71,11 @@ def metadata(root: HtmlElement, url: str) -> Metadata:
         language=language,
         description=meta.get("og:description") or meta.get("description"),
         body=_str(ld.get("articleBody")),
+        titles=tuple(dict.fromkeys(titles)),
     )
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:•·»]+\s+")
 
 
 def page_url(root: HtmlElement) -> str | None:

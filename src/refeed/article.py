@@ -62,9 +62,9 @@ def process(
     drop_code(root)
     if rules.content:
         return _finish(extract.main_content(root, url, rules.content), url, trace, meta, rules)
-    body = root.find("body")
-    candidate = clean.story_candidate(body) if body is not None else None
-    clean.prepare(root, url, trace, candidate)
+    candidate = clean.prepare(root, url, trace)
+    if candidate is not None and root not in candidate.iterancestors():
+        candidate = None  # the teaser cleaner took it out: a list of other stories
     content = extract.main_content(root, url, fallback=candidate)
     structured = extract.structured_body(content, meta.body)
     if structured is not None:

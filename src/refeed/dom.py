@@ -249,17 +249,9 @@ def name_words(el: HtmlElement) -> frozenset[str]:
 _NO_WORDS: frozenset[str] = frozenset()
 
 
-def name_tokens(el: HtmlElement) -> tuple[tuple[str, ...], ...]:
-    """Each class name and the id of an element, as its lower-case parts
+def name_tokens_of(raw: str) -> tuple[tuple[str, ...], ...]:
+    """Each class name (or id) in *raw*, as its lower-case parts
     (``"entry-author-jane"`` gives ``("entry", "author", "jane")``)."""
-    classes, identifier = el.get("class"), el.get("id")
-    if not classes and not identifier:
-        return ()
-    return _tokens(f"{classes or ''} {identifier or ''}")
-
-
-@lru_cache(maxsize=4096)
-def _tokens(raw: str) -> tuple[tuple[str, ...], ...]:
     return tuple(
         tuple(part.lower() for part in _NAME_SPLIT.split(token) if part) for token in raw.split()
     )

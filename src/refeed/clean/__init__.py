@@ -37,15 +37,20 @@ def strip_selectors(root: HtmlElement, selectors: Iterable[str], trace: Trace) -
             trace.drop(el, "strip", f"config strip selector {selector!r}")
 
 
-def prepare(root: HtmlElement, url: str, trace: Trace, story: HtmlElement | None = None) -> None:
-    """Remove page chrome and teaser lists from the whole page before extraction; the
-    likeliest *story* container (:func:`story_candidate`) and what holds it stay."""
+def prepare(root: HtmlElement, url: str, trace: Trace) -> HtmlElement | None:
+    """Remove page chrome and teaser lists from the whole page before extraction.
+
+    The likeliest story container (:func:`story_candidate`, found first) and what holds
+    it stay; it is returned (None: the page has no text), for the second candidate.
+    """
     body = root.find("body")
     if body is None:
-        return
+        return None
     with remembering_text():
+        story = story_candidate(body)
         remove_chrome(body, trace, story)
         remove_teasers(body, url, trace)
+    return story
 
 
 def clean_content(

@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 
 from refeed.clean.shape import has_story, link_text_ratio
 from refeed.clean.trace import Trace
-from refeed.dom import name_tokens, name_words, text_of
+from refeed.dom import name_tokens_of, name_words, text_of
 
 CHROME_TAGS = (
     "nav", "aside", "footer", "form", "button", "select", "textarea", "iframe", "dialog",
@@ -243,16 +243,19 @@ _AUTHOR_BOX = frozenset(
 
 def role_words(el: HtmlElement) -> frozenset[str]:
     """The words of the element's class and id that name what the box is (see _STATES)."""
-    tokens = name_tokens(el)
-    if not tokens:
-        return frozenset()
-    return _role_words(tokens)
+    classes, identifier = el.get("class"), el.get("id")
+    if not classes and not identifier:
+        return _NONE
+    return _role_words(f"{classes or ''} {identifier or ''}")
 
 
-@lru_cache(maxsize=4096)
-def _role_words(tokens: tuple[tuple[str, ...], ...]) -> frozenset[str]:
+_NONE: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=8192)
+def _role_words(raw: str) -> frozenset[str]:
     words: set[str] = set()
-    for parts in tokens:
+    for parts in name_tokens_of(raw):
         if not parts or parts[0] in _STATES:
             continue
         kept = parts

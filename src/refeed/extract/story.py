@@ -51,8 +51,6 @@ def main_content(
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
     content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
     with remembering_text():  # nothing below changes the page's tree
-        if fallback is not None and not _within(fallback, root):
-            fallback = None  # the cleaners took it out (a list of teasers)
         better = better_container(root, content, url, fallback)
         if better is not None:
             content = better
@@ -62,10 +60,6 @@ def main_content(
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return content
-
-
-def _within(el: HtmlElement, root: HtmlElement) -> bool:
-    return el is root or any(a is root for a in el.iterancestors())
 
 
 class _Readability(Document):  # type: ignore[misc]

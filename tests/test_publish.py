@@ -277,20 +277,27 @@ def test_other_time_zones_are_kept() -> None:
     assert parse(render_atom(FEED, [item])).entries[0].published == "2024-01-02T03:04:05+03:00"
 
 
-def test_html_in_titles_becomes_plain_text() -> None:
+def test_titles_are_plain_text_and_angle_brackets_in_them_stay() -> None:
+    """Titles are stored plain (refeed.sources made them so): a title about an element
+    keeps it, in every format, escaped, never parsed."""
     item = Item(
         source="s",
         url="https://e.com/1",
         guid="g1",
-        title="<b>Bold</b> &amp; <i>new</i><script>alert(1)</script>",
+        title="Using the <template> element & <slot>",
         content_html="<p>x</p>",
         first_seen=BASE,
     )
-    feed = FeedInfo(name="x", title="<em>Site</em> News", link="https://e.com/", description="")
-    assert parse(render_atom(feed, [item])).entries[0].title == "Bold & new"
-    assert channel(render_rss(feed, [item])).findtext("item/title") == "Bold & new"
-    assert channel(render_rss(feed, [item])).findtext("title") == "Site News"
-    assert json.loads(render_json(feed, [item]))["items"][0]["title"] == "Bold & new"
+    feed = FeedInfo(name="x", title="Site <News>", link="https://e.com/", description="")
+    title = "Using the <template> element & <slot>"
+    assert channel(render_rss(feed, [item])).findtext("item/title") == title
+    atom = etree.fromstring(render_atom(feed, [item]))
+    assert (
+        atom.findtext("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title")
+        == title
+    )
+    assert channel(render_rss(feed, [item])).findtext("title") == "Site <News>"
+    assert json.loads(render_json(feed, [item]))["items"][0]["title"] == title
 
 
 HOSTILE = "A\x00B\x01C\x08\x0b\x0c\x1f\ufffe\uffff\ud800D\x7f\t\n\rE"
@@ -313,7 +320,8 @@ def test_control_characters_do_not_break_any_format() -> None:
     doc = json.loads(render_json(feed, [item]).decode("utf-8"))
 
     assert atom.entries[0].title == rss.entries[0].title == "Title ABCD\x7f E"
-    assert atom.entries[0].id == rss.entries[0].id == doc["items"][0]["id"] == "g"
+    assert atom.entries[0].id == rss.entries[0].id == doc["items"][0]["id"]
+    assert doc["items"][0]["id"].startswith("urn:uuid:")  # "g" is no URI
     assert atom.entries[0].author == "Author"
     assert "\x00" not in atom.entries[0].content[0].value
     assert "ABCD" in rss.entries[0].content[0].value
@@ -345,7 +353,9 @@ def test_arbitrary_text_never_breaks_rendering(
     feed = FeedInfo(name="x", title=title, link="https://e.com/", description=title)
     etree.fromstring(render_atom(feed, [item]))
     etree.fromstring(render_rss(feed, [item]))
-    assert json.loads(render_json(feed, [item]).decode("utf-8"))["items"][0]["id"] == "g1"
+    assert json.loads(render_json(feed, [item]).decode("utf-8"))["items"][0]["id"].startswith(
+        "urn:uuid:"
+    )
     etree.fromstring(render_opml([feed]))
 
 
@@ -361,13 +371,20 @@ def outlines(data: bytes) -> list[dict[str, str]]:
 
 def test_opml_lists_feeds_sorted_by_name_with_their_urls() -> None:
     feeds = [
-        FeedInfo(name="zeta", title="Зета", link="https://z.example/", description=""),
+        FeedInfo(
+            name="zeta",
+            title="Зета",
+            link="https://z.example/",
+            description="",
+            site="https://z.example/",
+        ),
         FeedInfo(
             name="alpha",
             title="Alpha",
             link="https://a.example/",
             description="",
             self_base="https://feeds.example.org/",
+            site="https://a.example/",
         ),
     ]
     assert outlines(render_opml(feeds)) == [

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from refeed import defaults, websub
+from refeed import defaults, identity, websub
 from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, process_html_fragment
 from refeed.clean import learnt
@@ -33,7 +33,7 @@ from refeed.fetch import (
     scoped_hosts,
 )
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
-from refeed.publish import publish_index, render, write_all
+from refeed.publish import publish_index, render, render_key, write_all
 from refeed.sanitize import sanitize
 from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
@@ -54,6 +54,7 @@ class SourceResult:
     seconds: float = 0.0
     bytes: int = 0  # body bytes fetched for this source (feed and pages)
     skipped: bool = False  # backing off after failures: not tried this time
+    dropped: int = 0  # entries with neither a link nor content of their own
     retry_after: float | None = None  # the source's server asked to wait this long
 
     @property
@@ -81,17 +82,27 @@ def source_policy(config: Config, source: SourceConfig) -> NetworkPolicy:
     )
 
 
-def feed_info(config: Config, source: SourceConfig, listing: Listing | None = None) -> FeedInfo:
+def feed_info(
+    config: Config,
+    source: SourceConfig,
+    listing: Listing | None = None,
+    *,
+    first_saved: datetime | None = None,
+) -> FeedInfo:
+    """The channel of a source's feed: its settings, then what the source says of itself."""
     title = source.title or (listing.title if listing else None) or source.name
-    link = web_url(listing.link if listing else None) or source.url
+    site = web_url(listing.link if listing else None)
     return FeedInfo(
         name=source.name,
         title=title,
-        link=link,
+        link=site or source.url,
         description=f"Full-text feed of {title}, made by refeed",
         language=listing.language if listing else None,
         self_base=config.base_url,
         hub=config.websub_hub,
+        image=listing.image if listing else None,
+        site=site,
+        since=first_saved,
     )
 
 
@@ -140,7 +151,10 @@ async def run_cycle(
     try:
         with _metrics.activate(metrics):
             results = await asyncio.gather(*(one(source) for source in sources))
-        publish_index([feed_info(config, s) for s in config.sources], config.output_dir)
+        publish_index(
+            [feed_info(config, s, store.channel(s.name)) for s in config.sources],
+            config.output_dir,
+        )
         if config.websub_hub:
             await websub.ping(fetcher, config.websub_hub, config.base_url, results)
     finally:
@@ -273,6 +287,7 @@ async def _run_source(
     extractor: Extractor,
 ) -> None:
     is_feed = source.kind == "feed"
+    now = datetime.now(UTC)  # the cycle's time: first seen of every new item of this run
     response = await _fetch(
         fetcher,
         source.url,
@@ -282,7 +297,7 @@ async def _run_source(
         accept=ACCEPT_FEED if is_feed else ACCEPT_PAGE,
     )
     listing: Listing | None = None
-    entries: tuple[Entry, ...] = ()
+    entries: list[tuple[str, Entry]] = []
     if not response.not_modified:
         # parsing is CPU work that hostile bytes can make long: in a worker, under a deadline
         limit = config.max_items_of(source)
@@ -291,22 +306,30 @@ async def _run_source(
             if is_feed
             else extractor.parse_listing(response, source.links, limit)
         )
-        entries = listing.entries[:limit]
-        store.save_channel(source.name, listing)
+        if listing.dropped:
+            result.dropped = listing.dropped
+            log.warning(
+                "%s: %d entries have neither a link nor content of their own; left out",
+                source.name, listing.dropped,
+            )  # fmt: skip
+        entries = _keyed(source.name, listing.entries[:limit], store)
+        store.save_channel(source.name, listing, at=now)
     else:
         listing = store.channel(source.name)
-    todo: list[tuple[Entry, Item | None]] = []
-    for entry in entries:
-        stored = store.item(source.name, entry.url)
+    todo: list[tuple[Entry, Item | None, str, int]] = []
+    for position, (listed_key, entry) in enumerate(entries):
+        stored = store.item(source.name, listed_key) or _moved(store, source.name, entry, entries)
+        # an item found at its link, known by another key: the same item, it keeps its key
+        key = stored.identity if stored is not None else listed_key
         if stored is None or not stored.full_text or _changed(entry, stored):
-            todo.append((entry, stored))
+            todo.append((entry, stored, key, position))
         else:
             result.kept += 1
-    listed = {entry.url for entry in entries}
-    for stored in store.pending(source.name):
-        if stored.url not in listed:
-            todo.append((_entry_of(stored), stored))
-    rules = _rules(source, store, entries)
+    listed = {key for key, _entry in entries}
+    for stored in store.pending(source.name, now):
+        if stored.identity not in listed:
+            todo.append((_entry_of(stored), stored, stored.identity, stored.position))
+    rules = _rules(source, store, [entry for _key, entry in entries])
     items = await asyncio.gather(
         *(
             _item(
@@ -317,11 +340,14 @@ async def _run_source(
                 entry=e,
                 stored=s,
                 rules=rules,
+                key=k,
+                position=p,
+                now=now,
             )
-            for e, s in todo
+            for e, s, k, p in todo
         )
     )
-    for (_entry, stored), item in zip(todo, items, strict=True):
+    for (_entry, stored, _key, _position), item in zip(todo, items, strict=True):
         if stored is None:
             result.new += 1
         else:
@@ -330,18 +356,53 @@ async def _run_source(
             result.failed_pages += 1
     store.save_items(items)
     store.prune(source.name, config.max_items_of(source))
-    feed_files = [config.output_dir / f"{source.name}.{f}" for f in config.formats_of(source)]
-    if response.not_modified and not todo and all(p.exists() for p in feed_files):
-        # nothing changed: leave the files (and their validators for readers) alone
+    info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
+    formats = config.formats_of(source)
+    settings = render_key(info, formats)
+    feed_files = [config.output_dir / f"{source.name}.{f}" for f in formats]
+    if (
+        response.not_modified
+        and not todo
+        and store.rendered(source.name) == settings
+        and all(p.exists() for p in feed_files)
+    ):
+        # nothing changed, its settings neither: leave the files (and their validators) alone
         return
-    info = feed_info(config, source, listing)
     published = store.items(source.name, config.max_items_of(source))
     # rendered here (lxml is only ever used by one thread of this process), written in a
     # thread: each file's fsync would stall every fetch
-    files = render(info, published, config.output_dir, config.formats_of(source))
+    files = render(info, published, config.output_dir, formats)
     result.written = await asyncio.to_thread(write_all, files)
+    store.save_rendered(source.name, settings)
     # validators are saved last: a cycle that dies before publishing fetches afresh
     store.save_validators(source.url, response.validators)
+
+
+def _keyed(name: str, entries: Sequence[Entry], store: Store) -> list[tuple[str, Entry]]:
+    """Each entry with its key under the source's identity policy, each key once."""
+    stored = store.identity(name)
+    policy = identity.choose(entries, identity.LINK if stored == identity.LINK else None)
+    if policy != stored:
+        if stored == identity.GUID:
+            log.warning("%s: its guids repeat or are missing: items are known by links now", name)
+        store.set_identity(name, policy)
+    keyed: dict[str, Entry] = {}
+    for entry in entries:
+        keyed.setdefault(identity.item_key(entry, policy), entry)
+    return list(keyed.items())
+
+
+def _moved(
+    store: Store, name: str, entry: Entry, entries: Sequence[tuple[str, Entry]]
+) -> Item | None:
+    """A stored item at the entry's link, under a key the listing no longer has: the same
+    item, known by another key since its source's policy changed."""
+    if not entry.url:
+        return None
+    stored = store.item_at(name, entry.url)
+    if stored is None or stored.identity in {key for key, _ in entries}:
+        return None
+    return stored
 
 
 def _rules(source: SourceConfig, store: Store, entries: Sequence[Entry]) -> Rules:
@@ -355,7 +416,8 @@ def _rules(source: SourceConfig, store: Store, entries: Sequence[Entry]) -> Rule
 
 
 def _changed(entry: Entry, stored: Item) -> bool:
-    return (
+    """The source says the item changed (a later date), or moved it to another link."""
+    return (entry.url != stored.url and bool(entry.url)) or (
         entry.updated is not None and stored.updated is not None and entry.updated > stored.updated
     )
 
@@ -369,6 +431,10 @@ def _entry_of(item: Item) -> Entry:
         author=item.author,
         published=item.published,
         updated=item.updated,
+        enclosures=item.enclosures,
+        categories=item.categories,
+        comments=item.comments,
+        image=item.image,
     )
 
 
@@ -381,16 +447,18 @@ async def _item(
     entry: Entry,
     stored: Item | None,
     rules: Rules,
+    key: str,
+    position: int,
+    now: datetime,
 ) -> Item:
     """Fetch and clean the entry's article; on failure, keep what we had or the summary."""
     article: Article | None = None
     # every other item's title is a teaser on this page; its own is not
     rules = replace(rules, other_titles=rules.other_titles - {entry.title})
+    own = entry.content or entry.summary or ""
     try:
-        if not source.fetch_pages:
-            article = process_html_fragment(
-                entry.content or entry.summary or "", url=entry.url, rules=rules
-            )
+        if not source.fetch_pages or not entry.url:  # no page: the entry's own content
+            article = process_html_fragment(own, url=entry.url, rules=rules)
         else:
             # a stored page that has not changed (304) would extract to the same article
             validators = store.validators(entry.url) if stored is not None else None
@@ -398,7 +466,7 @@ async def _item(
                 response = await _fetch(
                     fetcher, entry.url, validators=validators, headers=source.headers
                 )
-                if response.not_modified and stored is not None:
+                if response.not_modified and stored is not None and stored.url == entry.url:
                     return stored
                 began = time.monotonic()
                 article = await extractor.process(
@@ -406,16 +474,21 @@ async def _item(
                 )
             _metrics.active().extracted(time.monotonic() - began, article.removed)
             store.save_validators(entry.url, response.validators)
-        store.learn(source.name, entry.url, article.fingerprints)
+        if entry.url:
+            store.learn(source.name, entry.url, article.fingerprints)
     except SourceError as exc:
         log.warning("%s", _named(exc, source.name))
-        if stored is not None and stored.full_text:
-            return stored
+        if stored is not None:
+            store.page_failed(source.name, key, str(_named(exc, source.name)), now)
+            if stored.full_text:
+                return _updated_entry(stored, entry)
     except Exception:  # a bug on one hostile page fails that page, not its whole source
         log.exception("%s: %s: internal error while extracting", source.name, redact(entry.url))
         if stored is not None and stored.full_text:
-            return stored
-    now = datetime.now(UTC)
+            return _updated_entry(stored, entry)
+    else:
+        if stored is not None and source.fetch_pages and entry.url:
+            store.page_done(source.name, key)
     full = article is not None and len(article.text) >= min(
         defaults.MIN_ARTICLE_CHARS, len(_plain(entry.summary)) + 1
     )
@@ -432,26 +505,47 @@ async def _item(
             source.name,
             redact(entry.url),
         )
-        return stored
+        return _updated_entry(stored, entry)
     content = (
         article.html
         if full and article is not None
-        else sanitize(entry.content or entry.summary or "")  # the source's own HTML: untrusted
+        else sanitize(own)  # the source's own HTML: untrusted
     )
     return Item(
         source=source.name,
+        key=key,
         url=entry.url,
         guid=entry.guid,
-        title=entry.title or (article.title if article else None) or entry.url,
+        title=entry.title or (article.title if article else None) or entry.url or "untitled",
         content_html=content,
         first_seen=stored.first_seen if stored else now,
         summary=_plain(entry.summary) or None,
         author=entry.author or (article.author if article else None),
-        published=entry.published or (article.published if article else None),
+        published=entry.published or entry.updated or (article.published if article else None),
         updated=entry.updated or entry.published,
-        image=article.image if article else None,
+        image=entry.image or (article.image if article else None),
         language=article.language if article else None,
         full_text=full,
+        enclosures=entry.enclosures,
+        categories=entry.categories,
+        comments=entry.comments,
+        position=stored.position if stored else position,
+    )
+
+
+def _updated_entry(stored: Item, entry: Entry) -> Item:
+    """The stored item with what the source says of it now (its link, title, dates, ...)."""
+    return replace(
+        stored,
+        url=entry.url or stored.url,
+        guid=entry.guid or stored.guid,
+        title=entry.title or stored.title,
+        published=entry.published or entry.updated or stored.published,
+        updated=entry.updated or stored.updated,
+        enclosures=entry.enclosures or stored.enclosures,
+        categories=entry.categories or stored.categories,
+        comments=entry.comments or stored.comments,
+        image=entry.image or stored.image,
     )
 
 

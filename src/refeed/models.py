@@ -42,8 +42,23 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file an item carries: a podcast's audio, a video, a document."""
+
+    url: str
+    type: str | None = None  # media type, e.g. audio/mpeg
+    length: int | None = None  # bytes, when the source says
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """One item found by :mod:`refeed.sources` on a feed or a listing page."""
+    """One item found by :mod:`refeed.sources` on a feed or a listing page.
+
+    ``guid`` is the source's own id of the item, as the source wrote it ("" when it gave
+    none); ``url`` the link to its page ("" when it gave none and its content is all
+    there is). Which of them identifies the item is decided per source
+    (:func:`refeed.identity.item_key`).
+    """
 
     url: str
     guid: str
@@ -53,6 +68,10 @@ class Entry:
     author: str | None = None
     published: datetime | None = None
     updated: datetime | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    categories: tuple[str, ...] = ()
+    comments: str | None = None  # the URL of its comments page
+    image: str | None = None  # its picture (media:thumbnail, media:content, JSON image)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +81,9 @@ class Listing:
     title: str | None
     link: str | None
     entries: tuple[Entry, ...]
-    language: str | None = None
+    language: str | None = None  # BCP 47 (en-US)
+    image: str | None = None  # the channel's logo or icon
+    dropped: int = 0  # entries with neither a link nor content of their own: left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +135,15 @@ class Item:
     image: str | None = None
     language: str | None = None
     full_text: bool = False  # True once the article page has been extracted
+    key: str = ""  # what identifies it in its source (refeed.identity); "" means its url
+    enclosures: tuple[Enclosure, ...] = ()
+    categories: tuple[str, ...] = ()
+    comments: str | None = None
+    position: int = 0  # its place in the source's listing when first seen (0 = first)
+
+    @property
+    def identity(self) -> str:
+        return self.key or self.url
 
     @property
     def date(self) -> datetime:
@@ -132,3 +162,6 @@ class FeedInfo:
     language: str | None = None
     self_base: str | None = None  # public base URL where the feed files are served
     hub: str | None = None  # a WebSub hub, announced with <link rel="hub">
+    image: str | None = None  # the source's logo or icon
+    site: str | None = None  # the source's own web site, when it names one
+    since: datetime | None = None  # when refeed first read the source (a feed without items)

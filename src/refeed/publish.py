@@ -15,12 +15,14 @@ published, whatever the store holds.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import html
 import json
 import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -32,8 +34,10 @@ from lxml import html as lxml_html
 
 from refeed import __version__
 from refeed.errors import PublishError
+from refeed.identity import published_id
 from refeed.models import FeedInfo, Item
 from refeed.sanitize import sanitize
+from refeed.sources.text import language_tag
 from refeed.urls import public_link, web_url
 
 FORMATS: Final = ("atom", "rss", "json")  # also the file suffixes: <name>.atom, ...
@@ -114,14 +118,36 @@ def _updated(item: Item) -> datetime:
     return _aware(item.updated or item.published or item.first_seen)
 
 
-def _feed_updated(items: Sequence[Item]) -> datetime:
-    """The feed's last change: the latest change of its items (never now())."""
-    return max((_updated(item) for item in items), default=_EPOCH)
+def _feed_updated(feed: FeedInfo, items: Sequence[Item]) -> datetime:
+    """The feed's last change: the latest change of its items (never now()); a feed without
+    items, the day refeed first read its source."""
+    return max((_updated(item) for item in items), default=_aware(feed.since or _EPOCH))
 
 
-def _feed_published(items: Sequence[Item]) -> datetime:
+def _feed_published(feed: FeedInfo, items: Sequence[Item]) -> datetime:
     """The feed's publication date: the latest publication date of its items."""
-    return max((_published(item) for item in items), default=_EPOCH)
+    return max((_published(item) for item in items), default=_aware(feed.since or _EPOCH))
+
+
+def _distinct_updates(items: Sequence[Item]) -> list[datetime]:
+    """Each item's last change; items of one instant set a microsecond apart, in order,
+    since two Atom entries with one ``<updated>`` look like one entry twice."""
+    seen: set[datetime] = set()
+    out = []
+    for item in items:
+        when = _updated(item)
+        while when in seen:
+            when -= timedelta(microseconds=1)
+        seen.add(when)
+        out.append(when)
+    return out
+
+
+def render_key(feed: FeedInfo, formats: Sequence[str]) -> str:
+    """What a feed's files are rendered with besides its items: when it changes (a title
+    or base_url edited in the config, a new refeed), the files are rendered again."""
+    raw = repr((__version__, feed, tuple(formats)))
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 # -- names and URLs -----------------------------------------------------------------
@@ -147,20 +173,36 @@ def _atom_id(feed: FeedInfo) -> str:
     return _feed_url(feed, "atom") or f"tag:refeed,2024:{quote(_clean(feed.name), safe='')}"
 
 
+def _line(text: str | None) -> str:
+    """A stored plain value (a title, a name, a category) as one clean line: never parsed
+    as markup, so a title about the ``<template>`` element keeps it."""
+    return _SPACES.sub(" ", _clean(text)).strip()
+
+
 def _feed_title(feed: FeedInfo) -> str:
-    return _plain(feed.title) or _clean(feed.name) or "refeed"
+    return _line(feed.title) or _clean(feed.name) or "refeed"
 
 
 def _item_title(item: Item) -> str:
-    return _plain(item.title) or _clean(item.url) or "untitled"
+    return _line(item.title) or _clean(item.url) or "untitled"
 
 
 def _item_id(item: Item) -> str:
-    """The item's guid (a URL one without credentials), else its URL."""
+    """The item's id in every format: its guid when that is a URI (a URL one without
+    credentials), else a urn:uuid of its source and key (:mod:`refeed.identity`)."""
     guid = _clean(item.guid)
-    if guid and web_url(guid) is None:
-        return guid
-    return _link(guid) or _link(item.url) or guid or _clean(item.url)
+    if web_url(guid) is not None:
+        guid = _link(guid) or ""
+    return published_id(_clean(item.source), _clean(item.identity), guid)
+
+
+def _language(value: str | None) -> str | None:
+    return language_tag(_clean(value))
+
+
+def _text_content(item: Item) -> str:
+    """What an item says when it carries no HTML at all: its summary, else its title."""
+    return _plain(item.summary) or _item_title(item)
 
 
 def _check_formats(formats: Sequence[str]) -> None:
@@ -191,14 +233,33 @@ def _generator(feed: FeedInfo, items: Sequence[Item], fmt: str) -> Any:
         fg.description(description)
     elif fmt == "rss":  # required in RSS
         fg.description(_feed_title(feed))
-    if feed.language:
-        fg.language(_clean(feed.language))
-    fg.updated(_feed_updated(items))
-    fg.lastBuildDate(_feed_updated(items))
-    if fmt == "rss":
-        fg.pubDate(_feed_published(items))
+    language = _language(feed.language)
+    if language:
+        fg.language(language)
+    fg.updated(_feed_updated(feed, items))
+    fg.lastBuildDate(_feed_updated(feed, items))
+    image = _link(feed.image)
+    if fmt == "atom":
+        if any(not _line(item.author) for item in items):
+            fg.author(name=_feed_title(feed))  # what an entry without its own author has
+        if image:
+            fg.logo(image)
+    else:
+        fg.pubDate(_feed_published(feed, items))
         fg.load_extension("dc", atom=False, rss=True)
+        if image:
+            fg.image(url=image, title=_feed_title(feed), link=_link(feed.link) or self_url)
+    if any(_link(item.image) for item in items):
+        fg.load_extension("media", atom=True, rss=True)
     return fg
+
+
+def _media(entry: Any, item: Item) -> None:
+    """The item's picture as media:thumbnail and media:content."""
+    image = _link(item.image)
+    if image:
+        entry.media.thumbnail(url=image)
+        entry.media.content(url=image, medium="image")
 
 
 def _render(feed: FeedInfo, fmt: str, build: Callable[[], bytes]) -> bytes:
@@ -214,28 +275,46 @@ def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
 
     def build() -> bytes:
         fg = _generator(feed, items, "atom")
-        for item in items:
+        replies: dict[str, str] = {}
+        for item, updated in zip(items, _distinct_updates(items), strict=True):
             entry = fg.add_entry(order="append")
             entry.id(_item_id(item))
             entry.title(_item_title(item))
             url = _link(item.url)
             if url:
                 entry.link(href=url, rel="alternate")
+            for enclosure in item.enclosures:
+                href = _link(enclosure.url)
+                if href:
+                    extra = {"type": _clean(enclosure.type)} if enclosure.type else {}
+                    if enclosure.length:
+                        extra["length"] = str(enclosure.length)
+                    entry.link(href=href, rel="enclosure", **extra)
             entry.published(_published(item))
-            entry.updated(_updated(item))
-            author = _plain(item.author)
+            entry.updated(updated)
+            author = _line(item.author)
             if author:
                 entry.author(name=author)
+            for category in item.categories:
+                if _line(category):
+                    entry.category(term=_line(category))
             content = _html(item.content_html)
             if content:
                 entry.content(content, type="html")
+            else:  # an entry without a link must say something
+                entry.content(_text_content(item), type="text")
             summary = _clean(item.summary)
             if summary and _is_html(summary):
                 entry.summary(_html(summary), type="html")
             elif summary:
                 entry.summary(summary, type="text")
+            if _link(item.image):
+                _media(entry, item)
+            comments = _link(item.comments)
+            if comments:
+                replies[_item_id(item)] = comments
         data: bytes = fg.atom_str(pretty=True)
-        return data
+        return _with_replies(data, replies) if replies else data
 
     return _render(feed, "atom", build)
 
@@ -257,20 +336,52 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
             entry.title(_item_title(item))
             if url:
                 entry.link(href=url, rel="alternate")
+            # RSS has room for one enclosure, whose length it requires
+            first = next((e for e in item.enclosures if _link(e.url)), None)
+            if first is not None:
+                entry.enclosure(
+                    url=_link(first.url),
+                    length=str(first.length or 0),
+                    type=_clean(first.type) or "application/octet-stream",
+                )
             entry.published(_published(item))
             entry.updated(_updated(item))
-            author = _plain(item.author)
+            author = _line(item.author)
             if author:
                 entry.dc.dc_creator(author)
+            for category in item.categories:
+                if _line(category):
+                    entry.category(term=_line(category))
+            comments = _link(item.comments)
+            if comments:
+                entry.comments(comments)
+            if _link(item.image):
+                _media(entry, item)
             content = _html(item.content_html) or _html(item.summary)
             if content:
                 entry.description(content)
                 entry.content(content)
+            else:
+                entry.description(html.escape(_text_content(item)))
         data: bytes = fg.rss_str(pretty=True)
         hub = _link(feed.hub)
         return _with_rss_hub(data, hub) if hub else data
 
     return _render(feed, "rss", build)
+
+
+def _with_replies(data: bytes, replies: Mapping[str, str]) -> bytes:
+    """Add each entry's ``<link rel="replies">`` (RFC 4685: its comments), which feedgen
+    does not write, after the entry's other links."""
+    root = etree.fromstring(data)
+    for entry in root.iter(f"{{{_ATOM_NS}}}entry"):
+        href = replies.get(entry.findtext(f"{{{_ATOM_NS}}}id") or "")
+        if href:
+            link = etree.Element(f"{{{_ATOM_NS}}}link", rel="replies", type="text/html", href=href)
+            links = entry.findall(f"{{{_ATOM_NS}}}link")
+            (links[-1] if links else entry[0]).addnext(link)
+    etree.indent(root)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 
 def _with_rss_hub(data: bytes, hub: str) -> bytes:
@@ -293,10 +404,12 @@ def _json_item(item: Item) -> dict[str, Any]:
     url = _link(item.url)
     if url:
         out["url"] = url
-    out |= {
-        "title": _item_title(item),
-        "content_html": _html(item.content_html),
-    }
+    out["title"] = _item_title(item)
+    content = _html(item.content_html)
+    if content:
+        out["content_html"] = content
+    else:  # an item must have content_html or content_text
+        out["content_text"] = _text_content(item)
     summary = _plain(item.summary)
     if summary:
         out["summary"] = summary
@@ -305,11 +418,29 @@ def _json_item(item: Item) -> dict[str, Any]:
         out["image"] = image
     out["date_published"] = _published(item).isoformat()
     out["date_modified"] = _updated(item).isoformat()
-    author = _plain(item.author)
+    author = _line(item.author)
     if author:
         out["authors"] = [{"name": author}]
-    if item.language:
-        out["language"] = _clean(item.language)
+    tags = [t for t in (_line(c) for c in item.categories) if t]
+    if tags:
+        out["tags"] = tags
+    language = _language(item.language)
+    if language:
+        out["language"] = language
+    attachments = [
+        {
+            "url": href,
+            "mime_type": _clean(e.type) or "application/octet-stream",
+            **({"size_in_bytes": e.length} if e.length else {}),
+        }
+        for e in item.enclosures
+        if (href := _link(e.url))
+    ]
+    if attachments:
+        out["attachments"] = attachments
+    comments = _link(item.comments)
+    if comments:  # JSON Feed has no comments field: an extension, as the spec allows
+        out["_refeed"] = {"comments_url": comments}
     return out
 
 
@@ -322,14 +453,18 @@ def render_json(feed: FeedInfo, items: Sequence[Item]) -> bytes:
     home = _link(feed.link)
     if home:
         doc["home_page_url"] = home
+    icon = _link(feed.image)
+    if icon:
+        doc["icon"] = icon
     feed_url = _feed_url(feed, "json")
     if feed_url:
         doc["feed_url"] = feed_url
     description = _plain(feed.description)
     if description:
         doc["description"] = description
-    if feed.language:
-        doc["language"] = _clean(feed.language)
+    language = _language(feed.language)
+    if language:
+        doc["language"] = language
     hub = _link(feed.hub)
     if hub:
         doc["hubs"] = [{"type": "WebSub", "url": hub}]
@@ -364,7 +499,7 @@ def render_opml(feeds: Sequence[FeedInfo], formats: Sequence[str] = FORMATS) -> 
         title = _feed_title(feed)
         outline = etree.SubElement(body, "outline", type="rss", text=title, title=title)
         outline.set("xmlUrl", _feed_url(feed, fmt) or quote(_clean(_file_name(feed, fmt))))
-        home = _link(feed.link)
+        home = _link(feed.site)  # the source's own site, never the feed's address
         if home:
             outline.set("htmlUrl", home)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)

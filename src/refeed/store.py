@@ -14,6 +14,7 @@ that is not a database) comes out of a :class:`Store` method as one
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from refeed import __version__, defaults
 from refeed.errors import StoreError
-from refeed.models import Item, Listing, Validators
+from refeed.models import Enclosure, Item, Listing, Validators
 
 MIGRATIONS: list[str] = [
     """
@@ -81,12 +82,60 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN next_attempt TEXT;
     """,
+    # 5: items are known by a key of their source's identity policy (refeed.identity), not
+    # by their URL; they keep what the source carried (enclosures, categories, comments),
+    # their place in the listing, and their page's failures; channels keep their picture
+    # and what their files were rendered with; a source keeps its identity policy
+    """
+    CREATE TABLE items_by_key (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        url TEXT NOT NULL,
+        guid TEXT NOT NULL,
+        title TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        summary TEXT,
+        author TEXT,
+        published TEXT,
+        updated TEXT,
+        image TEXT,
+        language TEXT,
+        full_text INTEGER NOT NULL DEFAULT 0,
+        enclosures TEXT,
+        categories TEXT,
+        comments TEXT,
+        position INTEGER NOT NULL DEFAULT 0,
+        page_failures INTEGER NOT NULL DEFAULT 0,
+        page_error TEXT,
+        page_next_attempt TEXT,
+        PRIMARY KEY (source, key)
+    );
+    INSERT OR IGNORE INTO items_by_key
+        (source, key, url, guid, title, content_html, first_seen, summary, author,
+         published, updated, image, language, full_text)
+        SELECT source, CASE WHEN guid = '' THEN url ELSE guid END, url, guid, title,
+               content_html, first_seen, summary, author, published, updated, image,
+               language, full_text
+        FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_by_key RENAME TO items;
+    CREATE INDEX items_by_date
+        ON items (source, coalesce(published, first_seen), first_seen, position);
+    CREATE INDEX items_by_url ON items (source, url);
+    ALTER TABLE channels ADD COLUMN image TEXT;
+    ALTER TABLE channels ADD COLUMN rendered TEXT;
+    ALTER TABLE channels ADD COLUMN first_saved TEXT;
+    ALTER TABLE sources ADD COLUMN identity TEXT;
+    """,
 ]
 
-_ORDER = "ORDER BY coalesce(published, first_seen) DESC, first_seen DESC, url"
+# newest first; items of one date in the order the source listed them
+_ORDER = "ORDER BY coalesce(published, first_seen) DESC, first_seen DESC, position, key"
 _ITEM_COLUMNS = (
-    "source, url, guid, title, content_html, first_seen, summary, author,"
-    " published, updated, image, language, full_text"
+    "source, key, url, guid, title, content_html, first_seen, summary, author,"
+    " published, updated, image, language, full_text, enclosures, categories, comments,"
+    " position"
 )
 
 
@@ -137,11 +186,19 @@ def _load(text: str | None) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _enclosures(text: str | None) -> tuple[Enclosure, ...]:
+    if not text:
+        return ()
+    return tuple(Enclosure(url=e["url"], type=e.get("type"), length=e.get("length"))
+                 for e in json.loads(text))  # fmt: skip
+
+
 def _row_to_item(row: sqlite3.Row) -> Item:
     first_seen = _load(row["first_seen"])
     assert first_seen is not None  # NOT NULL column
     return Item(
         source=row["source"],
+        key=row["key"] if row["key"] != row["url"] else "",  # "" means: known by its url
         url=row["url"],
         guid=row["guid"],
         title=row["title"],
@@ -154,12 +211,18 @@ def _row_to_item(row: sqlite3.Row) -> Item:
         image=row["image"],
         language=row["language"],
         full_text=bool(row["full_text"]),
+        enclosures=_enclosures(row["enclosures"]),
+        categories=tuple(json.loads(row["categories"])) if row["categories"] else (),
+        comments=row["comments"],
+        position=row["position"],
     )
 
 
 def _item_row(item: Item) -> tuple[Any, ...]:
+    enclosures = [{"url": e.url, "type": e.type, "length": e.length} for e in item.enclosures]
     return (
         item.source,
+        item.identity,
         item.url,
         item.guid,
         item.title,
@@ -172,13 +235,17 @@ def _item_row(item: Item) -> tuple[Any, ...]:
         item.image,
         item.language,
         int(item.full_text),
+        json.dumps(enclosures, ensure_ascii=False) if enclosures else None,
+        json.dumps(list(item.categories), ensure_ascii=False) if item.categories else None,
+        item.comments,
+        item.position,
     )
 
 
 _ITEM_UPDATES = ", ".join(
     f"{col} = excluded.{col}"
     for col in _ITEM_COLUMNS.replace(" ", "").split(",")
-    if col not in ("source", "url", "first_seen")
+    if col not in ("source", "key", "first_seen", "position")
 )
 
 
@@ -315,8 +382,16 @@ class Store:
 
     # -- items --------------------------------------------------------------
 
-    def item(self, source: str, url: str) -> Item | None:
-        row = self._one("SELECT * FROM items WHERE source = ? AND url = ?", (source, url))
+    def item(self, source: str, key: str) -> Item | None:
+        """The item of *source* known by *key* (:mod:`refeed.identity`)."""
+        row = self._one("SELECT * FROM items WHERE source = ? AND key = ?", (source, key))
+        return None if row is None else _row_to_item(row)
+
+    def item_at(self, source: str, url: str) -> Item | None:
+        """An item of *source* whose link is *url* (the newest, when several share it)."""
+        row = self._one(
+            f"SELECT * FROM items WHERE source = ? AND url = ? {_ORDER} LIMIT 1", (source, url)
+        )
         return None if row is None else _row_to_item(row)
 
     def save_item(self, item: Item) -> None:
@@ -330,7 +405,7 @@ class Store:
         with self._db:
             self._db.executemany(
                 f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * len(rows[0]))})"
-                f" ON CONFLICT (source, url) DO UPDATE SET {_ITEM_UPDATES}",
+                f" ON CONFLICT (source, key) DO UPDATE SET {_ITEM_UPDATES}",
                 rows,
             )
 
@@ -340,17 +415,68 @@ class Store:
         ).fetchall()
         return [_row_to_item(row) for row in rows]
 
-    def pending(self, source: str) -> list[Item]:
+    def pending(self, source: str, now: datetime | None = None) -> list[Item]:
+        """Items whose page has not given a story yet, but for those backing off at *now*."""
         rows = self._db.execute(
-            f"SELECT * FROM items WHERE source = ? AND full_text = 0 {_ORDER}", (source,)
+            f"SELECT * FROM items WHERE source = ? AND full_text = 0 AND url != ''"
+            f" AND (page_next_attempt IS NULL OR page_next_attempt <= ?) {_ORDER}",
+            (source, _dump(now) or ""),
         ).fetchall()
         return [_row_to_item(row) for row in rows]
+
+    def page_failed(self, source: str, key: str, error: str, at: datetime) -> int:
+        """Count one more failure of an item's page; the page then waits as a failing
+        source does (:func:`backoff_delay`). Returns its failures in a row."""
+        with self._db:
+            row = self._one(
+                "SELECT page_failures FROM items WHERE source = ? AND key = ?", (source, key)
+            )
+            if row is None:
+                return 0
+            failures = int(row["page_failures"]) + 1
+            delay = backoff_delay(failures)
+            self._db.execute(
+                "UPDATE items SET page_failures = ?, page_error = ?, page_next_attempt = ?"
+                " WHERE source = ? AND key = ?",
+                (failures, error, _dump(at + delay) if delay else None, source, key),
+            )
+        return failures
+
+    def page_done(self, source: str, key: str) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE items SET page_failures = 0, page_error = NULL, page_next_attempt = NULL"
+                " WHERE source = ? AND key = ? AND page_failures > 0",
+                (source, key),
+            )
+
+    def failing_pages(self, source: str) -> list[tuple[str, int, str]]:
+        """(url, failures in a row, last error) of each item whose page keeps failing."""
+        rows = self._db.execute(
+            "SELECT url, page_failures, page_error FROM items WHERE source = ?"
+            " AND page_failures > 0 ORDER BY page_failures DESC, url",
+            (source,),
+        ).fetchall()
+        return [(r["url"], int(r["page_failures"]), r["page_error"] or "") for r in rows]
+
+    def identity(self, source: str) -> str | None:
+        """The source's identity policy (refeed.identity), None before its first feed."""
+        row = self._one("SELECT identity FROM sources WHERE name = ?", (source,))
+        return row["identity"] if row is not None else None
+
+    def set_identity(self, source: str, policy: str) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO sources (name, identity) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET identity = excluded.identity",
+                (source, policy),
+            )
 
     def prune(self, source: str, keep: int) -> int:
         with self._db:
             cursor = self._db.execute(
-                "DELETE FROM items WHERE source = ? AND url IN"
-                f" (SELECT url FROM items WHERE source = ? {_ORDER} LIMIT -1 OFFSET ?)",
+                "DELETE FROM items WHERE source = ? AND key IN"
+                f" (SELECT key FROM items WHERE source = ? {_ORDER} LIMIT -1 OFFSET ?)",
                 (source, source, max(keep, 0)),
             )
             # what was learnt from a page ages out with it
@@ -442,14 +568,17 @@ class Store:
 
     # -- channels -----------------------------------------------------------
 
-    def save_channel(self, source: str, listing: Listing) -> None:
-        """Remember the source's own title, link and language (not its entries)."""
+    def save_channel(self, source: str, listing: Listing, at: datetime | None = None) -> None:
+        """Remember the source's own title, link, language and picture (not its entries);
+        *at* is kept from the first save (the date of a feed that has no items yet)."""
         with self._db:
             self._db.execute(
-                "INSERT INTO channels (source, title, link, language) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (source) DO UPDATE SET title = excluded.title,"
-                " link = excluded.link, language = excluded.language",
-                (source, listing.title, listing.link, listing.language),
+                "INSERT INTO channels (source, title, link, language, image, first_saved)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET"
+                " title = excluded.title, link = excluded.link, language = excluded.language,"
+                " image = excluded.image,"
+                " first_saved = coalesce(channels.first_saved, excluded.first_saved)",
+                (source, listing.title, listing.link, listing.language, listing.image, _dump(at)),
             )
 
     def channel(self, source: str) -> Listing | None:
@@ -457,4 +586,27 @@ class Store:
         row = self._one("SELECT * FROM channels WHERE source = ?", (source,))
         if row is None:
             return None
-        return Listing(title=row["title"], link=row["link"], entries=(), language=row["language"])
+        return Listing(
+            title=row["title"],
+            link=row["link"],
+            entries=(),
+            language=row["language"],
+            image=row["image"],
+        )
+
+    def first_saved(self, source: str) -> datetime | None:
+        row = self._one("SELECT first_saved FROM channels WHERE source = ?", (source,))
+        return _load(row["first_saved"]) if row is not None else None
+
+    def rendered(self, source: str) -> str | None:
+        """What the source's feed files were last rendered with (a hash of its settings)."""
+        row = self._one("SELECT rendered FROM channels WHERE source = ?", (source,))
+        return row["rendered"] if row is not None else None
+
+    def save_rendered(self, source: str, key: str) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO channels (source, rendered) VALUES (?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET rendered = excluded.rendered",
+                (source, key),
+            )

@@ -167,11 +167,26 @@ def absolute_web_url(base: str, link: str | None) -> str | None:
         return None
 
 
+# query parameters that say where a reader came from, not what the page is
+_TRACKING: Final = re.compile(
+    r"^(?:utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|igshid|"
+    r"_ga|_gl|ref_src|ref_url|cmpid|mkt_tok|oly_anon_id|oly_enc_id|vero_id|__twitter_impression)$",
+    re.IGNORECASE,
+)
+
+
 def canonical_url(url: str) -> str:
-    """The URL an item is keyed by: no fragment, scheme and host in lower case."""
+    """The URL an item is known by: no fragment, no tracking parameters (``utm_*``,
+    ``fbclid``, ...), scheme and host in lower case."""
     url, _ = urldefrag(url)
     parts = urlsplit(url)
-    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+    query = parts.query
+    if query and ("utm_" in query or "clid" in query or "=" in query):
+        kept = [p for p in query.split("&") if p and not _TRACKING.match(p.partition("=")[0])]
+        query = "&".join(kept)
+    return parts._replace(
+        scheme=parts.scheme.lower(), netloc=parts.netloc.lower(), query=query
+    ).geturl()
 
 
 def site_of(url: str) -> str:

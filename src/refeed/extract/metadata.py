@@ -37,9 +37,7 @@ def metadata(root: HtmlElement, url: str) -> Metadata:
     meta = _meta_tags(root)
     head_title = _first_text(root, "//title")
     declared = [
-        t
-        for t in (_str(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title"))
-        if t
+        t for t in (_str(ld.get("headline")), meta.get("og:title"), meta.get("twitter:title")) if t
     ]
     title = (declared[0] if declared else None) or _first_text(root, "//h1") or head_title
     titles = [*declared]

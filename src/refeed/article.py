@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import html as htmllib
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -96,9 +97,40 @@ def process_html_fragment(fragment: str, *, url: str = "", rules: Rules = Rules(
     """Clean HTML a feed already carries (content:encoded and the like)."""
     content = parse_fragment(fragment)
     drop_code(content)
+    _absolute_links(content, url)
+    return _finish(content, url, clean.Trace(), extract.Metadata(), rules)
+
+
+def own_html(fragment: str, *, url: str = "") -> str:
+    """HTML a feed carries, as it is (not cleaned), made safe to publish: sanitised, with
+    absolute links (those that cannot be made absolute dropped)."""
+    content = parse_fragment(fragment)
+    drop_code(content)
+    _absolute_links(content, url)
+    return sanitize(lxml.html.tostring(content, encoding="unicode"))
+
+
+_URL_ATTRIBUTES = ("href", "src", "cite", "poster")
+
+
+def _absolute_links(content: HtmlElement, url: str) -> None:
+    """Every link absolute: against *url*, and a link that cannot be resolved (no address
+    to resolve it against) is dropped, since a feed reader could not follow it either."""
     if url:
         content.make_links_absolute(url, handle_failures="discard")
-    return _finish(content, url, clean.Trace(), extract.Metadata(), rules)
+    for el in content.iter():
+        if not isinstance(el, HtmlElement):
+            continue
+        for name in _URL_ATTRIBUTES:
+            value = el.get(name)
+            if value is not None and not _ABSOLUTE.match(value.strip()):
+                del el.attrib[name]
+        srcset = el.get("srcset")
+        if srcset and not all(_ABSOLUTE.match(c.strip()) for c in srcset.split(",") if c.strip()):
+            del el.attrib["srcset"]
+
+
+_ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|#)")
 
 
 def process_text(text: str, *, url: str = "", rules: Rules = Rules()) -> Article:

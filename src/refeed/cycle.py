@@ -19,7 +19,7 @@ from pathlib import Path
 
 from refeed import defaults, identity, websub
 from refeed import metrics as _metrics
-from refeed.article import Rules, html_to_text, process_html_fragment
+from refeed.article import Rules, html_to_text, own_html, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
 from refeed.errors import FetchError, RefeedError, SourceError, StoreError
@@ -34,7 +34,6 @@ from refeed.fetch import (
 )
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
 from refeed.publish import publish_index, render, render_key, write_all
-from refeed.sanitize import sanitize
 from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
 from refeed.workers import Extractor
@@ -509,7 +508,7 @@ async def _item(
     content = (
         article.html
         if full and article is not None
-        else sanitize(own)  # the source's own HTML: untrusted
+        else own_html(own, url=entry.url)  # the source's own HTML: untrusted
     )
     return Item(
         source=source.name,

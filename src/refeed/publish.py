@@ -257,9 +257,9 @@ def _generator(feed: FeedInfo, items: Sequence[Item], fmt: str) -> Any:
 def _media(entry: Any, item: Item) -> None:
     """The item's picture as media:thumbnail and media:content."""
     image = _link(item.image)
-    if image:
-        entry.media.thumbnail(url=image)
-        entry.media.content(url=image, medium="image")
+    if image:  # outside any media:group (a group wants several media:content)
+        entry.media.thumbnail(url=image, group=None)
+        entry.media.content(url=image, medium="image", group=None)
 
 
 def _render(feed: FeedInfo, fmt: str, build: Callable[[], bytes]) -> bytes:
@@ -275,7 +275,9 @@ def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
 
     def build() -> bytes:
         fg = _generator(feed, items, "atom")
-        replies: dict[str, str] = {}
+        # links besides the alternate one are added after feedgen, which writes an entry's
+        # links without their rel, type and length (feedgen 1.0)
+        extra_links: dict[str, list[dict[str, str]]] = {}
         for item, updated in zip(items, _distinct_updates(items), strict=True):
             entry = fg.add_entry(order="append")
             entry.id(_item_id(item))
@@ -283,13 +285,19 @@ def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
             url = _link(item.url)
             if url:
                 entry.link(href=url, rel="alternate")
+            links = extra_links.setdefault(_item_id(item), [])
             for enclosure in item.enclosures:
                 href = _link(enclosure.url)
                 if href:
-                    extra = {"type": _clean(enclosure.type)} if enclosure.type else {}
+                    link = {"rel": "enclosure", "href": href}
+                    if enclosure.type:
+                        link["type"] = _clean(enclosure.type)
                     if enclosure.length:
-                        extra["length"] = str(enclosure.length)
-                    entry.link(href=href, rel="enclosure", **extra)
+                        link["length"] = str(enclosure.length)
+                    links.append(link)
+            comments = _link(item.comments)
+            if comments:
+                links.append({"rel": "replies", "type": "text/html", "href": comments})
             entry.published(_published(item))
             entry.updated(updated)
             author = _line(item.author)
@@ -304,17 +312,15 @@ def render_atom(feed: FeedInfo, items: Sequence[Item]) -> bytes:
             else:  # an entry without a link must say something
                 entry.content(_text_content(item), type="text")
             summary = _clean(item.summary)
-            if summary and _is_html(summary):
-                entry.summary(_html(summary), type="html")
-            elif summary:
-                entry.summary(summary, type="text")
+            if summary:  # as HTML always ("a &b" in a text summary looks like markup)
+                entry.summary(
+                    _html(summary) if _is_html(summary) else html.escape(summary, quote=False),
+                    type="html",
+                )
             if _link(item.image):
                 _media(entry, item)
-            comments = _link(item.comments)
-            if comments:
-                replies[_item_id(item)] = comments
         data: bytes = fg.atom_str(pretty=True)
-        return _with_replies(data, replies) if replies else data
+        return _with_links(data, extra_links) if any(extra_links.values()) else data
 
     return _render(feed, "atom", build)
 
@@ -362,7 +368,7 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
                 entry.description(content)
                 entry.content(content)
             else:
-                entry.description(html.escape(_text_content(item)))
+                entry.description(html.escape(_text_content(item), quote=False))
         data: bytes = fg.rss_str(pretty=True)
         hub = _link(feed.hub)
         return _with_rss_hub(data, hub) if hub else data
@@ -370,16 +376,16 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
     return _render(feed, "rss", build)
 
 
-def _with_replies(data: bytes, replies: Mapping[str, str]) -> bytes:
-    """Add each entry's ``<link rel="replies">`` (RFC 4685: its comments), which feedgen
-    does not write, after the entry's other links."""
+def _with_links(data: bytes, extra: Mapping[str, list[dict[str, str]]]) -> bytes:
+    """Add each entry's other links (its enclosures; its comments as ``rel="replies"``,
+    RFC 4685) after the links it has, by entry id."""
     root = etree.fromstring(data)
     for entry in root.iter(f"{{{_ATOM_NS}}}entry"):
-        href = replies.get(entry.findtext(f"{{{_ATOM_NS}}}id") or "")
-        if href:
-            link = etree.Element(f"{{{_ATOM_NS}}}link", rel="replies", type="text/html", href=href)
-            links = entry.findall(f"{{{_ATOM_NS}}}link")
-            (links[-1] if links else entry[0]).addnext(link)
+        after = (entry.findall(f"{{{_ATOM_NS}}}link") or [entry[0]])[-1]
+        for attributes in extra.get(entry.findtext(f"{{{_ATOM_NS}}}id") or "", []):
+            link = etree.Element(f"{{{_ATOM_NS}}}link", attributes)
+            after.addnext(link)
+            after = link
     etree.indent(root)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 

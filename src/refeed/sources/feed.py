@@ -35,8 +35,9 @@ _IMAGE_TYPES = ("image/",)
 def parse_feed(response: Response, limit: int | None = None) -> Listing:
     """Read an RSS, Atom or JSON feed.
 
-    A feed that is broken but readable (feedparser's ``bozo``) is accepted; one that yields
-    no channel and no entries is a :class:`ParseError`. At most *limit* entries are kept,
+    A feed that is broken but readable (feedparser's ``bozo``) is accepted, and so is an
+    empty one (an RSS or Atom document without entries yet); a document feedparser cannot
+    tell the kind of, with no channel title and no entries, is a :class:`ParseError`. At most *limit* entries are kept,
     and feedparser is given only the first few times that many (:func:`first_entries`).
     """
     decoded = decode(response.body, response.content_type)
@@ -50,13 +51,12 @@ def parse_feed(response: Response, limit: int | None = None) -> Listing:
         parsed = feedparser.parse(
             io.BytesIO(body),
             response_headers={"content-type": "application/xml; charset=utf-8"},
-            sanitize_html=False,
-            resolve_relative_uris=False,
+            sanitize_html=False,  # refeed sanitises; relative links resolve by xml:base only
         )
     except Exception as exc:  # feedparser's loose parser can trip on hostile bytes
         raise ParseError(f"not a feed: {type(exc).__name__}: {exc}", url=response.url) from exc
     channel = parsed.get("feed", {})
-    if not parsed.entries and not channel.get("title"):
+    if not parsed.entries and not channel.get("title") and not parsed.get("version"):
         cause = parsed.get("bozo_exception")
         reason = f": {cause}" if cause else ""
         raise ParseError(f"not a feed{reason}", url=response.url)

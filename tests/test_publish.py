@@ -40,6 +40,7 @@ FEED = FeedInfo(
     description="Полные тексты новостей",
     language="ru",
     self_base="https://feeds.example.org/",
+    site="https://example.com/",
 )
 
 

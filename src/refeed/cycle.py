@@ -488,8 +488,12 @@ async def _item(
     else:
         if stored is not None and source.fetch_pages and entry.url:
             store.page_done(source.name, key)
-    full = article is not None and len(article.text) >= min(
-        defaults.MIN_ARTICLE_CHARS, len(_plain(entry.summary)) + 1
+    from_page = source.fetch_pages and bool(entry.url)
+    # the entry's own content is all there will be: it is the full text, however short
+    full = article is not None and (
+        len(article.text) >= min(defaults.MIN_ARTICLE_CHARS, len(_plain(entry.summary)) + 1)
+        if from_page
+        else bool(article.text)
     )
     if (
         stored is not None

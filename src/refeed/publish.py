@@ -456,7 +456,7 @@ def render_json(feed: FeedInfo, items: Sequence[Item]) -> bytes:
         "version": JSON_FEED_VERSION,
         "title": _feed_title(feed),
     }
-    home = _link(feed.link)
+    home = _link(feed.site)  # the source's own site: never a feed's address
     if home:
         doc["home_page_url"] = home
     icon = _link(feed.image)

@@ -107,8 +107,12 @@ def _entry(raw: Any, base: str) -> Entry | None:
     summary = raw.get("summary") or None
     if link is None and not (content or summary):
         return None
+    # the author as the feed wrote it: feedparser's own split of an RSS "jo@x.org (Jo
+    # Smith)" can go wrong ("ple (Jo Smith"); its name of an Atom author is right
     detail = raw.get("author_detail")
-    author = person((detail.get("name") if isinstance(detail, dict) else None) or raw.get("author"))
+    written = raw.get("author")
+    name = detail.get("name") if isinstance(detail, dict) else None
+    author = person(name) if name and written and "@" not in written else person(written)
     return Entry(
         url=canonical_url(link) if link else "",
         guid=guid,

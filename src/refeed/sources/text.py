@@ -75,13 +75,13 @@ def plain(value: str | None, *, markup: bool = True) -> str | None:
 
 
 _EMAIL_NAME: Final = re.compile(r"^\s*\S+@\S+\s*\((?P<name>[^()]+)\)\s*$")
-_NAME_EMAIL: Final = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<\S+@\S+>\s*$")
+_NAME_EMAIL: Final = re.compile(r"^\s*(?P<name>[^<>()]+?)\s*[<(]\S+@\S+[>)]\s*$")
 _BARE_EMAIL: Final = re.compile(r"^\s*\S+@\S+\.\S+\s*$")
 
 
 def person(name: str | None, email: str | None = None) -> str | None:
-    """An author's name: "jo@x.org (Jo Smith)" and "Jo Smith <jo@x.org>" give "Jo Smith";
-    a bare e-mail address is no name (None)."""
+    """An author's name: "jo@x.org (Jo Smith)", "Jo Smith <jo@x.org>" and "Jo Smith
+    (jo@x.org)" give "Jo Smith"; a bare e-mail address is no name (None)."""
     text = plain(name)
     if text:
         match = _EMAIL_NAME.match(text) or _NAME_EMAIL.match(text)

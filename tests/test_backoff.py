@@ -9,12 +9,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
-from conftest import Site, loopback_config, rss
+from conftest import Site, loopback_config, rss, run_refeed, serving
 from refeed import defaults
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
+from refeed.metrics import Metrics
 from refeed.store import Store, backoff_delay
 
 PAGE = "<article><p>" + "A long enough story about the harbour. " * 20 + "</p></article>"
@@ -122,3 +124,35 @@ def test_repeated_failures_back_off_then_a_success_clears_it(site: Site, tmp_pat
     with Store(config.database) as store:
         state = store.state("flaky")
     assert (state.failures, state.next_attempt, state.last_error) == (0, None, None)
+
+
+def test_a_failing_page_is_counted_shown_and_retried_with_backoff(
+    site: Site, tmp_path: Path
+) -> None:
+    site.add("good.html", "<article><p>" + "A story that works. " * 30 + "</p></article>")
+    site.add("bad.html", "down", status=500, etag=False)
+    feed = site.add("rss.xml", rss(site, [("good.html", "Good"), ("bad.html", "Bad")]),
+                    content_type="application/rss+xml")  # fmt: skip
+    config = loopback_config(tmp_path, SourceConfig(name="news", feed=feed))
+    for _ in range(3):
+        [result] = asyncio.run(run_cycle(config))
+        assert result.ok
+    bad = [h for h in site.hits if h.path == "/bad.html"]
+    # cycle 1: tried (and retried once by the fetcher); cycle 2: again, its second failure
+    # in a row; cycle 3: waiting, not tried
+    assert len(bad) == 4
+    with Store(config.database) as store:
+        [(url, failures, error)] = store.failing_pages("news")
+    assert url.endswith("/bad.html") and failures == 2 and "HTTP 500" in error
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(
+        f"allow_private_networks: true\noutput_dir: {tmp_path / 'feeds'}\n"
+        f"database: {config.database}\nsources:\n  - name: news\n    feed: {feed}\n",
+        encoding="utf-8",
+    )
+    status = run_refeed("status", "-c", str(config_file))
+    assert "FAILING PAGES" in status.stdout
+    line = next(row for row in status.stdout.splitlines() if row.startswith("news"))
+    assert " 1 " in line and "HTTP 500" in line
+    with serving(config, Metrics()) as served:
+        assert "page(s) keep failing" in httpx.get(served.url("/")).text

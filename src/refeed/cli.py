@@ -297,10 +297,15 @@ def _status(args: argparse.Namespace) -> int:
     def when(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
-    rows = [("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "NEXT RUN", "LAST ERROR")]
+    rows = [
+        ("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "FAILING PAGES", "NEXT RUN",
+         "LAST ERROR"),
+    ]  # fmt: skip
     with Store(config.database) as store:
         for source in config.sources:
             state = store.state(source.name)
+            failing = store.failing_pages(source.name)
+            error = state.last_error or (failing[0][2] if failing else "-")
             upcoming = when(next_run(config, state, now)) if source.enabled else "disabled"
             if source.enabled and state.backing_off(now):
                 upcoming += " (backoff)"
@@ -311,8 +316,9 @@ def _status(args: argparse.Namespace) -> int:
                     when(state.last_success),
                     str(store.count(source.name)),
                     str(state.failures),
+                    str(len(failing)),
                     upcoming,
-                    redact_text(state.last_error or "-")[:80],
+                    redact_text(error)[:80],
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

@@ -329,7 +329,7 @@ async def _run_source(
         if stored.identity not in listed:
             todo.append((_entry_of(stored), stored, stored.identity, stored.position))
     rules = _rules(source, store, [entry for _key, entry in entries])
-    items = await asyncio.gather(
+    outcomes = await asyncio.gather(
         *(
             _item(
                 source,
@@ -346,6 +346,7 @@ async def _run_source(
             for e, s, k, p in todo
         )
     )
+    items = [item for item, _error in outcomes]
     for (_entry, stored, _key, _position), item in zip(todo, items, strict=True):
         if stored is None:
             result.new += 1
@@ -354,6 +355,11 @@ async def _run_source(
         if not item.full_text:
             result.failed_pages += 1
     store.save_items(items)
+    for item, error in outcomes:  # a failing page waits longer each time, as a source does
+        if error is not None:
+            store.page_failed(source.name, item.identity, error, now)
+        elif item.full_text:
+            store.page_done(source.name, item.identity)
     store.prune(source.name, config.max_items_of(source))
     info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
     formats = config.formats_of(source)
@@ -449,9 +455,12 @@ async def _item(
     key: str,
     position: int,
     now: datetime,
-) -> Item:
-    """Fetch and clean the entry's article; on failure, keep what we had or the summary."""
+) -> tuple[Item, str | None]:
+    """Fetch and clean the entry's article; on failure, keep what we had or the summary.
+
+    Returns the item and, when its page failed, why (counted in the store)."""
     article: Article | None = None
+    failure: str | None = None
     # every other item's title is a teaser on this page; its own is not
     rules = replace(rules, other_titles=rules.other_titles - {entry.title})
     own = entry.content or entry.summary or ""
@@ -466,7 +475,7 @@ async def _item(
                     fetcher, entry.url, validators=validators, headers=source.headers
                 )
                 if response.not_modified and stored is not None and stored.url == entry.url:
-                    return stored
+                    return stored, None
                 began = time.monotonic()
                 article = await extractor.process(
                     response.body, url=response.url, content_type=response.content_type, rules=rules
@@ -476,18 +485,15 @@ async def _item(
         if entry.url:
             store.learn(source.name, entry.url, article.fingerprints)
     except SourceError as exc:
-        log.warning("%s", _named(exc, source.name))
-        if stored is not None:
-            store.page_failed(source.name, key, str(_named(exc, source.name)), now)
-            if stored.full_text:
-                return _updated_entry(stored, entry)
-    except Exception:  # a bug on one hostile page fails that page, not its whole source
-        log.exception("%s: %s: internal error while extracting", source.name, redact(entry.url))
+        failure = str(_named(exc, source.name))
+        log.warning("%s", failure)
         if stored is not None and stored.full_text:
-            return _updated_entry(stored, entry)
-    else:
-        if stored is not None and source.fetch_pages and entry.url:
-            store.page_done(source.name, key)
+            return _updated_entry(stored, entry), failure
+    except Exception as exc:  # a bug on one hostile page fails that page, not its whole source
+        log.exception("%s: %s: internal error while extracting", source.name, redact(entry.url))
+        failure = f"internal error while extracting: {type(exc).__name__}"
+        if stored is not None and stored.full_text:
+            return _updated_entry(stored, entry), failure
     from_page = source.fetch_pages and bool(entry.url)
     # the entry's own content is all there will be: it is the full text, however short
     full = article is not None and (
@@ -508,7 +514,7 @@ async def _item(
             source.name,
             redact(entry.url),
         )
-        return _updated_entry(stored, entry)
+        return _updated_entry(stored, entry), None
     content = (
         article.html
         if full and article is not None
@@ -533,7 +539,7 @@ async def _item(
         categories=entry.categories,
         comments=entry.comments,
         position=stored.position if stored else position,
-    )
+    ), failure
 
 
 def _updated_entry(stored: Item, entry: Entry) -> Item:

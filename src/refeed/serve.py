@@ -335,6 +335,7 @@ class _App:
                         feed_info(config, source, store.channel(source.name)),
                         store.state(source.name),
                         min(store.count(source.name), config.max_items_of(source)),
+                        store.failing_pages(source.name),
                     )
                 )
         return render_index(config, rows, base)
@@ -386,15 +387,17 @@ SECURITY_HEADERS: Final = {
 }
 
 
-def render_index(
-    config: Config, rows: list[tuple[SourceConfig, FeedInfo, SourceState, int]], base: str
-) -> str:
+IndexRow = tuple[SourceConfig, FeedInfo, SourceState, int, list[tuple[str, int, str]]]
+
+
+def render_index(config: Config, rows: list[IndexRow], base: str) -> str:
     """The HTML index: one card per feed with its links, and autodiscovery links.
 
-    *base* is the public URL of the feeds, for the address a reader is given."""
+    *base* is the public URL of the feeds, for the address a reader is given; each row
+    ends with the feed's failing pages (url, failures in a row, last error)."""
     e = html.escape
     heads, cards = [], []
-    for source, info, state, count in rows:
+    for source, info, state, count, failing in rows:
         formats = config.formats_of(source)
         files = [(fmt, f"{source.name}.{fmt}") for fmt in formats]
         published = [(fmt, name) for fmt, name in files if (config.output_dir / name).is_file()]
@@ -413,6 +416,12 @@ def render_index(
             if state.last_error
             else ""
         )
+        if failing:
+            url, times, cause = failing[0]
+            error += (
+                f'<p class="error">{len(failing)} page(s) keep failing, e.g. '
+                f"<code>{e(redact_text(url))}</code> ({times} times): {e(redact_text(cause))}</p>"
+            )
         disabled = " (disabled)" if not source.enabled else ""
         link = public_link(info.link)  # never a javascript: link on refeed's own origin
         site = f'<p class="site"><a href="{e(link)}">{e(link)}</a></p>' if link else ""

@@ -719,3 +719,16 @@ def test_the_entries_of_a_live_blog_named_comments_are_the_story() -> None:
     text = process(body, url=URL).text
     assert story_kept(text)
     assert "Great article" not in text
+
+
+def test_a_lazy_lead_image_above_the_story_is_kept_and_its_caption_is_not_the_lead() -> None:
+    """The demo's harbour-bridge page: a lazy <figure> between the title and the story."""
+    from conftest import SITE
+
+    body = (SITE / "news" / "harbour-bridge.html").read_bytes()
+    article = process(body, url="https://news.example.org/news/harbour-bridge.html")
+    assert 'src="https://news.example.org/img/harbour.jpg"' in article.html
+    assert article.text.startswith("The Harbour Bridge reopened")
+    caption = "The restored steel arch seen from the northern quay"
+    assert caption not in article.text
+    assert any(r.kind == "caption" and r.text.startswith(caption) for r in article.removals)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import lxml.html
@@ -57,6 +58,8 @@ def lead_paragraph(root: HtmlElement, content: HtmlElement) -> HtmlElement | Non
             el for el in elements[h1 + 1 : h1 + 1 + _DECK_WINDOW] if el.tag in ("p", "h2")
         )
     for el in elements[start:end]:
+        if el.tag in ("figure", "figcaption") or el.find(".//img") is not None:
+            continue  # a picture's box ("lead-image") is no lead paragraph: see lead_picture
         named = bool(name_words(el) & _LEAD_WORDS)
         if not named and el not in title_siblings:
             continue
@@ -71,6 +74,33 @@ def lead_paragraph(root: HtmlElement, content: HtmlElement) -> HtmlElement | Non
         lead = lxml.html.Element("p")
         lead.text = text
         return lead
+    return None
+
+
+def lead_picture(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
+    """The picture between the title and the story (its lead image, lazy ones made real
+    already), as a copy to prepend, when the story has no picture of its own.
+
+    It comes with its caption, which the caption rules then judge like any other (and
+    ``--explain`` lists when they remove it).
+    """
+    body = root.find("body")
+    opening = _first_paragraph(content)
+    if body is None or opening is None or content.find(".//img") is not None:
+        return None
+    seen_title = body.find(".//h1") is None
+    for el in body.iter():
+        if not isinstance(el, HtmlElement):
+            continue
+        if el.tag == "h1":
+            seen_title = True
+        elif el.tag == "p" and text_of(el) == opening:
+            return None  # the story began: no picture above it
+        elif seen_title and el.tag == "figure":
+            img = el.find(".//img")
+            src = img.get("src", "") if img is not None else ""
+            if src and not src.startswith("data:"):
+                return copy.deepcopy(el)
     return None
 
 

@@ -13,7 +13,7 @@ from readability.readability import Unparseable
 
 from refeed.dom import remembering_text
 from refeed.errors import ParseError
-from refeed.extract.lead import lead_paragraph
+from refeed.extract.lead import lead_paragraph, lead_picture
 from refeed.extract.parts import better_container
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,12 @@ def main_content(
         if better is not None:
             content = better
         lead = lead_paragraph(root, content)
+        picture = lead_picture(root, content)
     if lead is not None:
         content.insert(0, lead)
+    if picture is not None:
+        picture.tail = None
+        content.insert(0, picture)
     if url:
         content.make_links_absolute(url, handle_failures="discard")
     return content

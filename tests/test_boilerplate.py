@@ -732,3 +732,11 @@ def test_a_lazy_lead_image_above_the_story_is_kept_and_its_caption_is_not_the_le
     caption = "The restored steel arch seen from the northern quay"
     assert caption not in article.text
     assert any(r.kind == "caption" and r.text.startswith(caption) for r in article.removals)
+
+
+def test_the_item_picture_is_the_pages_own_else_the_storys_first() -> None:
+    named = process(page(head='<meta property="og:image" content="/lead.jpg">'), url=URL)
+    assert named.image == "https://paper.example/lead.jpg"
+    story = process(page('<figure><img src="/quay.jpg" alt="quay"></figure>'), url=URL)
+    assert story.image == "https://paper.example/quay.jpg"
+    assert process(page(), url=URL).image is None

@@ -25,6 +25,7 @@ from refeed.decode import decode
 from refeed.dom import drop_code, parse_fragment, parse_html, text_of
 from refeed.models import Article
 from refeed.sanitize import sanitize
+from refeed.urls import web_url
 
 _BLOCK_TAGS = frozenset(
     (
@@ -155,12 +156,21 @@ def _finish(
         title=meta.title,
         author=meta.author or _author_from_byline(trace),
         published=meta.published,
-        image=meta.image,
+        image=meta.image or _first_picture(content),
         language=meta.language,
         removed=dict(trace.counts),
         removals=tuple(trace.removals),
         fingerprints=fingerprints,
     )
+
+
+def _first_picture(content: HtmlElement) -> str | None:
+    """The story's first picture: the item's picture when the page names none (og:image)."""
+    for img in content.iter("img"):
+        src = web_url(img.get("src"))
+        if src:
+            return src
+    return None
 
 
 def _author_from_byline(trace: clean.Trace) -> str | None:

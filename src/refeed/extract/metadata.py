@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from dateutil import parser as dateparser
 from lxml.html import HtmlElement
 
 from refeed.dom import text_of
+from refeed.sources.dates import iso_date
 from refeed.urls import absolute_web_url
 
 
@@ -149,13 +149,8 @@ def _image(value: Any) -> str | None:
 
 
 def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = dateparser.parse(value)
-    except (ValueError, OverflowError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    """A page's date, named time zones (EET, MSK, ...) included, as an aware datetime."""
+    return iso_date(value)
 
 
 def _first_text(root: HtmlElement, xpath: str) -> str | None:

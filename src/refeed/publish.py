@@ -369,11 +369,26 @@ def render_rss(feed: FeedInfo, items: Sequence[Item]) -> bytes:
                 entry.content(content)
             else:
                 entry.description(html.escape(_text_content(item), quote=False))
-        data: bytes = fg.rss_str(pretty=True)
+        data: bytes = _hex_references(fg.rss_str(pretty=True))
         hub = _link(feed.hub)
         return _with_rss_hub(data, hub) if hub else data
 
     return _render(feed, "rss", build)
+
+
+_PLAIN_RSS = re.compile(rb"<(title|dc:creator|category)>([^<]*)</\1>")
+
+
+def _hex_references(data: bytes) -> bytes:
+    """``&`` and ``<`` in RSS's plain-text elements as hexadecimal references, as the RSS
+    Best Practices Profile asks (some readers read a title as HTML: ``&lt;`` would be a tag
+    to them, ``&#x3C;`` is not)."""
+
+    def hexed(match: re.Match[bytes]) -> bytes:
+        text = match.group(2).replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+        return b"<%s>%s</%s>" % (match.group(1), text, match.group(1))
+
+    return _PLAIN_RSS.sub(hexed, data)
 
 
 def _with_links(data: bytes, extra: Mapping[str, list[dict[str, str]]]) -> bytes:

@@ -149,3 +149,30 @@ def test_every_answer_has_a_policy_that_runs_nothing(tmp_path: Path) -> None:
         for path in ("/healthz", "/metrics", "/nothing.atom", "/index.opml"):
             response = httpx.get(served.url(path))
             assert "default-src 'none'" in response.headers["content-security-policy"], path
+
+
+def test_no_active_link_of_a_json_feed_source_is_published(site: Site, tmp_path: Path) -> None:
+    items = [
+        {"id": f"i{n}", "url": spelling, "title": f"Item {n}", "image": spelling,
+         "content_html": f"<p>{STORY}</p>", "attachments": [{"url": spelling, "mime_type": "audio/mpeg"}],
+         "external_url": spelling}
+        for n, spelling in enumerate(html.unescape(s) for s in SPELLINGS)
+    ]  # fmt: skip
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "home_page_url": "javascript:alert(1)",
+           "icon": "data:image/png;base64,AAAA", "items": items}  # fmt: skip
+    feed = site.add("feed.json", json.dumps(doc), content_type="application/feed+json")
+    config = loopback_config(tmp_path, SourceConfig(name="j", feed=feed, fetch_pages=False))
+    [result] = asyncio.run(run_cycle(config))
+    assert result.ok, result.error
+    for path in (tmp_path / "feeds").iterdir():
+        data = path.read_bytes()
+        urls = _urls_in_json(json.loads(data)) if path.suffix == ".json" else _urls_in_xml(data)
+        assert all(_scheme(url) is None for url in urls), (path.name, urls)
+
+
+def test_a_json_feed_nested_too_deeply_is_a_clean_error(site: Site, tmp_path: Path) -> None:
+    feed = site.add("deep.json", "[" * 200_000 + "]" * 200_000, content_type="application/json")
+    config = loopback_config(tmp_path, SourceConfig(name="deep", feed=feed))
+    [result] = asyncio.run(run_cycle(config))
+    assert result.error is not None and "not a JSON feed" in result.error
+    assert "internal error" not in result.error

@@ -28,6 +28,8 @@ def parse_json_feed(text: str, url: str, limit: int | None = None) -> Listing:
         doc = json.loads(text)
     except ValueError as exc:
         raise ParseError(f"not a JSON feed: {exc}", url=url) from None
+    except RecursionError:  # [[[[...]]]] nested deeper than Python's stack
+        raise ParseError("not a JSON feed: nested too deeply", url=url) from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(VERSION_PREFIX):
         raise ParseError("not a JSON feed: no JSON Feed version", url=url)
     entries: list[Entry] = []

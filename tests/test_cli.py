@@ -128,7 +128,7 @@ def test_run_exits_1_when_a_source_fails_and_0_when_all_succeed(tmp_path: Path) 
     [row] = [line for line in status.stdout.decode().splitlines() if line.startswith("dead ")]
     assert "127.0.0.1:9" in row and " 1 " in row  # one failure, its error shown
     (tmp_path / "empty.yaml").write_text("sources: []\n", encoding="utf-8")
-    assert refeed("run", "-c", str(tmp_path / "empty.yaml")).returncode == 0
+    assert refeed("run", "-c", str(tmp_path / "empty.yaml")).returncode == 2  # nothing to do
 
 
 def test_demo_runs_offline_and_writes_feeds(tmp_path: Path) -> None:
@@ -309,3 +309,27 @@ def test_run_shows_a_progress_bar_only_on_a_terminal(site: Site, tmp_path: Path)
     assert "━".encode() in screen and b"\x1b[" in screen  # a bar, drawn with escapes
     piped = refeed("-q", "run", "-c", str(tmp_path / "config.yaml"))
     assert piped.returncode == 0 and piped.stdout == b""
+
+
+def test_errors_a_new_user_meets_say_what_to_do(tmp_path: Path) -> None:
+    empty = tmp_path / "config.yaml"
+    empty.write_text("sources: []\n", encoding="utf-8")
+    checked = refeed("check", "-c", str(empty))
+    assert (
+        checked.returncode == 2
+        and b"there are no sources; add one under 'sources:'" in checked.stderr
+    )
+    missing = refeed("extract", str(tmp_path / "missing.html"))
+    assert missing.returncode == 1 and b"Traceback" not in missing.stderr
+    assert missing.stderr.strip().endswith(b"missing.html: No such file or directory")
+    schemeless = refeed("preview", "example.org/news/1")
+    assert schemeless.returncode == 1
+    assert b"give its scheme, e.g. refeed preview https://example.org/news/1" in schemeless.stderr
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback() -> None:
+    result = subprocess.run(
+        f"{sys.executable} -m refeed check -c {ROOT / 'config.yaml'} | head -1",
+        shell=True, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.stdout.startswith(b"config:") and b"Traceback" not in result.stderr

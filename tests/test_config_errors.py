@@ -35,7 +35,7 @@ CASES = [
     # a key given twice: YAML would silently keep the second one
     (GOOD + "sources:\n  - name: b\n    feed: https://y.org/\n", 4, "'sources' is given twice", "keep one"),
     ("sources:\n  - name: a\n    feed: https://x.org/\n    enabled: true\n    enabled: false\n", 5, "'enabled' is given twice", "first on line 4"),
-    ("allow_hosts: localhost\n", 1, "allow_hosts", "tuple"),
+    ("allow_hosts: {intranet: yes}\n", 1, "allow_hosts", "a list of host names"),
 ]  # fmt: skip
 
 
@@ -72,3 +72,38 @@ def test_unreadable_or_ambiguous_files_exit_2(tmp_path: Path, kind: str) -> None
         result = run_refeed(command, "-c", str(path))
         assert result.returncode == 2, (command, result.stderr)
         assert str(path) in result.stderr and "config error" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("30", 30), ("30min", 30), ("90s", 1.5), ("1.5h", 90), ("2 hours", 120), ("1d", 1440)],
+)
+def test_common_interval_forms_are_schedules(text: str, minutes: float, tmp_path: Path) -> None:
+    from refeed.config import parse_schedule
+
+    config = parse_config(f"schedule: {text}\n", tmp_path / "c.yaml")
+    interval = parse_schedule(config.schedule).interval
+    assert interval is not None and interval.total_seconds() == minutes * 60
+
+
+@pytest.mark.parametrize(("text", "cron"), [("@hourly", "0 * * * *"), ("@daily", "0 0 * * *")])
+def test_cron_nicknames_are_schedules(text: str, cron: str, tmp_path: Path) -> None:
+    from refeed.config import parse_schedule
+
+    config = parse_config(f'schedule: "{text}"\n', tmp_path / "c.yaml")
+    assert parse_schedule(config.schedule).cron == cron
+
+
+def test_one_selector_where_a_list_is_meant_and_home_in_paths(tmp_path: Path) -> None:
+    config = parse_config(
+        "output_dir: ~/feeds\nsources:\n  - name: a\n    feed: https://x.example/\n"
+        "    strip: .share\n    formats: atom\n",
+        tmp_path / "c.yaml",
+    )
+    assert config.sources[0].strip == (".share",) and config.sources[0].formats == ("atom",)
+    assert config.output_dir == Path.home() / "feeds"
+
+
+def test_a_schedule_that_is_none_names_the_forms_it_could_be(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"is not a schedule: use a cron expression .*@hourly"):
+        parse_config("schedule: every day\n", tmp_path / "c.yaml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -148,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RefeedError as exc:
         print(f"refeed: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `refeed check | head`: the reader has gone, so be quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         return 130
 
@@ -161,8 +165,17 @@ def _listen(value: str) -> tuple[str, int]:
         raise ConfigError(str(exc)) from None
 
 
+def _sources_or_fail(config: Config, path: Path) -> None:
+    if not config.sources:
+        raise ConfigError(
+            f"{path}: there are no sources; add one under 'sources:', e.g.\n"
+            "sources:\n  - name: news\n    feed: https://example.org/rss.xml"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    _sources_or_fail(config, args.config)
     if args.source:
         for name in args.source:
             config.source(name)
@@ -218,7 +231,10 @@ def _extract(args: argparse.Namespace) -> int:
     from refeed.article import Rules, process
     from refeed.clean.trace import without
 
-    body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    try:
+        body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise RefeedError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     rules = Rules(content=args.content, strip=tuple(args.strip))
     with without(args.without):
         article = process(body, url=args.url, content_type=args.content_type, rules=rules)
@@ -241,9 +257,15 @@ def _preview(args: argparse.Namespace) -> int:
     from refeed.article import process
     from refeed.fetch import Fetcher
 
+    url = args.url
+    if "://" not in url:  # "example.org/news/1": the scheme left out
+        raise RefeedError(
+            f"{url!r} is not a URL: give its scheme, e.g. refeed preview https://{url}"
+        )
+
     async def fetch() -> tuple[bytes, str, str | None]:
         async with Fetcher() as fetcher:
-            response = await fetcher.get(args.url)
+            response = await fetcher.get(url)
         return response.body, response.url, response.content_type
 
     body, url, content_type = asyncio.run(fetch())
@@ -264,6 +286,7 @@ def _check(args: argparse.Namespace) -> int:
     from refeed.urls import redact
 
     config = load_config(args.config)
+    _sources_or_fail(config, args.config)
     print(f"config:   {args.config}")
     print(f"output:   {config.output_dir}")
     print(f"database: {config.database}")

@@ -22,6 +22,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -36,8 +37,20 @@ from refeed.urls import declare_secret
 Format = Literal["atom", "rss", "json"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_INTERVAL = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)?\s*$",
+    re.IGNORECASE,
+)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_NICKNAMES = {
+    "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}  # fmt: skip
+SCHEDULE_FORMS = (
+    "a cron expression ('*/30 * * * *'), an interval ('45m', '90s', '2h', '1.5h', '1d', or a "
+    "number of minutes) or one of @hourly, @daily, @weekly, @monthly"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +68,22 @@ class Schedule:
 
 
 def parse_schedule(value: str) -> Schedule:
-    """``"*/30 * * * *"`` or ``"45m"`` / ``"2h"`` / ``"1d"`` / ``"90s"``."""
+    """A cron expression, an interval (``"45m"``, ``"1.5h"``, ``"90s"``, ``"1d"``, ``"30"``
+    minutes, ``"30min"``, ``"2 hours"``) or a nickname (``"@hourly"``, ``"@daily"``, ...)."""
+    value = _NICKNAMES.get(value.strip().lower(), value)
     match = _INTERVAL.match(value)
     if match:
-        amount = int(match.group(1))
+        amount = float(match.group(1))
         if amount <= 0:
             raise ValueError("an interval must be positive, e.g. '45m'")
-        return Schedule(interval=timedelta(**{_UNITS[match.group(2)]: amount}))
+        unit = _UNITS[(match.group(2) or "m")[0].lower()]
+        return Schedule(interval=timedelta(**{unit: amount}))
     from apscheduler.triggers.cron import CronTrigger
 
     try:
         CronTrigger.from_crontab(value)
     except ValueError as exc:
-        raise ValueError(
-            f"{value!r} is neither a cron expression ('*/30 * * * *') nor an interval ('45m'): {exc}"
-        ) from exc
+        raise ValueError(f"{value!r} is not a schedule: use {SCHEDULE_FORMS} ({exc})") from exc
     return Schedule(cron=value.strip())
 
 
@@ -85,8 +99,33 @@ def _schedule(value: str) -> str:
     return value
 
 
+def _number_as_text(value: Any) -> Any:
+    """``schedule: 30`` (a YAML number) is ``"30"``."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _one_or_many(what: str, example: str) -> Any:
+    """A validator taking one value where a list is meant (``strip: .share``)."""
+
+    def accept(value: Any) -> Any:
+        if isinstance(value, str):
+            return (value,)
+        if value is None or isinstance(value, list | tuple):
+            return value
+        raise ValueError(f"give a list of {what}, e.g. {example}")
+
+    return accept
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
-ScheduleText = Annotated[str, AfterValidator(_schedule)]
+ScheduleText = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_schedule)]
+Selectors = Annotated[
+    tuple[str, ...], BeforeValidator(_one_or_many("CSS selectors", '[".share", ".related"]'))
+]
+Hosts = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_one_or_many("host names or networks", "[intranet.example, 10.0.0.0/8]")),
+]
 
 
 class _Model(BaseModel):
@@ -104,12 +143,14 @@ class SourceConfig(_Model):
     schedule: ScheduleText | None = None
     max_items: int | None = Field(default=None, ge=1, le=10_000)
     content: str | None = None
-    strip: tuple[str, ...] = ()
-    formats: tuple[Format, ...] | None = None
+    strip: Selectors = ()
+    formats: Annotated[
+        tuple[Format, ...] | None, BeforeValidator(_one_or_many("formats", "[atom, rss, json]"))
+    ] = None
     headers: dict[str, str] = Field(default_factory=dict)
     fetch_pages: bool = True
     allow_private_networks: bool | None = None
-    allow_hosts: tuple[str, ...] = ()  # private hosts or networks this source may reach
+    allow_hosts: Hosts = ()  # private hosts or networks this source may reach
     enabled: bool = True
 
     @field_validator("name")
@@ -174,10 +215,12 @@ class Config(_Model):
     user_agent: str = defaults.USER_AGENT
     schedule: ScheduleText = defaults.SCHEDULE
     max_items: int = Field(default=defaults.MAX_ITEMS, ge=1, le=10_000)
-    formats: tuple[Format, ...] = ("atom", "rss", "json")
+    formats: Annotated[
+        tuple[Format, ...], BeforeValidator(_one_or_many("formats", "[atom, rss, json]"))
+    ] = ("atom", "rss", "json")
     allow_private_networks: bool = False
     # host names or networks reachable even if private, by the sources on one of them
-    allow_hosts: tuple[str, ...] = ()
+    allow_hosts: Hosts = ()
     timeout: float = Field(default=defaults.DEADLINE, gt=0, le=600)  # seconds per request
     cycle_timeout: float = Field(default=defaults.CYCLE_TIMEOUT, gt=0, le=86_400)  # per cycle
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
@@ -201,9 +244,13 @@ class Config(_Model):
         return value
 
     def resolve(self, base: Path) -> Config:
-        """Make relative paths relative to ``base`` (the config file's folder)."""
+        """Make relative paths relative to ``base`` (the config file's folder); ``~`` is the
+        home folder."""
         return self.model_copy(
-            update={"output_dir": base / self.output_dir, "database": base / self.database}
+            update={
+                "output_dir": base / self.output_dir.expanduser(),
+                "database": base / self.database.expanduser(),
+            }
         )
 
     # per-source settings with the global fallbacks applied

@@ -333,3 +333,24 @@ def test_a_reader_that_stops_reading_gets_no_traceback() -> None:
         shell=True, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.stdout.startswith(b"config:") and b"Traceback" not in result.stderr
+
+
+def test_global_options_work_after_the_command_too(tmp_path: Path) -> None:
+    quiet = refeed("check", "-q", "-c", str(ROOT / "config.yaml"))
+    assert quiet.returncode == 0 and b"config OK" in quiet.stdout
+    json_logs = refeed("run", "--log-format", "json", "-c", str(tmp_path / "none.yaml"))
+    assert json_logs.returncode == 2  # parsed (then the missing config is the error)
+
+
+def test_status_shows_the_whole_error_without_repeating_the_source(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "allow_private_networks: true\nsources:\n  - name: dead\n    feed: http://127.0.0.1:9/rss.xml\n",
+        encoding="utf-8",
+    )
+    refeed("run", "-c", str(tmp_path / "config.yaml"))
+    status = refeed("status", "-c", str(tmp_path / "config.yaml")).stdout.decode()
+    [row] = [line for line in status.splitlines() if line.startswith("dead ")]
+    assert row.rstrip().endswith(
+        "<http://127.0.0.1:9/rss.xml>: cannot connect to 127.0.0.1:9: Connection refused"
+    )
+    assert row.count("dead") == 1

@@ -128,3 +128,13 @@ def test_user_agent_and_per_host_limit(site: Site) -> None:
     elapsed = asyncio.run(run())
     assert all(h.headers["user-agent"] == "refeed-test/1" for h in site.hits)
     assert elapsed >= 0.6  # six 0.2 s requests, two at a time: three rounds at least
+
+
+def test_a_refused_connection_names_the_host_the_port_and_the_cause() -> None:
+    async def run() -> None:
+        async with Fetcher(FetchSettings(allow_private_networks=True, retries=0)) as fetcher:
+            await fetcher.get("http://127.0.0.1:9/feed.xml")
+
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(run())
+    assert caught.value.message == "cannot connect to 127.0.0.1:9: Connection refused"

@@ -30,11 +30,25 @@ def _parser() -> argparse.ArgumentParser:
         description="Clean full-text feeds from teaser feeds and feedless news sites.",
     )
     parser.add_argument("--version", action="version", version=f"refeed {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
-    parser.add_argument(
-        "--log-format", choices=("text", "json"), default="text", help="log lines as text or JSON"
-    )
+
+    def logging_options(p: argparse.ArgumentParser, default: object) -> None:
+        """-v, -q and --log-format, before the command or after it (``refeed run -v``)."""
+        p.add_argument(
+            "-v", "--verbose", action="count", default=0 if default is None else default,
+            help="more log output",
+        )  # fmt: skip
+        p.add_argument(
+            "-q", "--quiet", action="store_true", default=False if default is None else default,
+            help="errors only",
+        )  # fmt: skip
+        p.add_argument(
+            "--log-format", choices=("text", "json"),
+            default="text" if default is None else default, help="log lines as text or JSON",
+        )  # fmt: skip
+
+    logging_options(parser, None)
+    common = argparse.ArgumentParser(add_help=False)
+    logging_options(common, argparse.SUPPRESS)  # the command's own keep the global ones
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(p: argparse.ArgumentParser) -> None:
@@ -46,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
             help="config file (default: config.yaml)",
         )
 
-    run = sub.add_parser("run", help="run one cycle over all (or the named) sources, then exit")
+    run = sub.add_parser(
+        "run", parents=[common], help="run one cycle over all (or the named) sources, then exit"
+    )
     with_config(run)
     run.add_argument(
         "--source", action="append", metavar="NAME", help="only this source (repeatable)"
@@ -59,13 +75,17 @@ def _parser() -> argparse.ArgumentParser:
         help="wait this long for another run or the daemon to finish (default: 60)",
     )
 
-    daemon = sub.add_parser("daemon", help="run every source on its schedule until stopped")
+    daemon = sub.add_parser(
+        "daemon", parents=[common], help="run every source on its schedule until stopped"
+    )
     with_config(daemon)
     daemon.add_argument(
         "--serve", metavar="HOST:PORT", default=None, help="also serve the feeds on HOST:PORT"
     )
 
-    serve = sub.add_parser("serve", help="serve the feeds, an index, /healthz and /metrics")
+    serve = sub.add_parser(
+        "serve", parents=[common], help="serve the feeds, an index, /healthz and /metrics"
+    )
     with_config(serve)
     serve.add_argument(
         "--listen",
@@ -74,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"address to listen on (default: {DEFAULT_LISTEN})",
     )
 
-    extract = sub.add_parser("extract", help="print the clean article of one saved page")
+    extract = sub.add_parser(
+        "extract", parents=[common], help="print the clean article of one saved page"
+    )
     extract.add_argument("file", nargs="?", default="-", help="the page's bytes (default: stdin)")
     extract.add_argument("--url", default="", help="the page's URL (resolves relative links)")
     extract.add_argument("--content-type", default=None, help="the HTTP Content-Type it came with")
@@ -98,18 +120,24 @@ def _parser() -> argparse.ArgumentParser:
         "headlines' (repeatable)",
     )
 
-    preview = sub.add_parser("preview", help="fetch one article page and show what refeed keeps")
+    preview = sub.add_parser(
+        "preview", parents=[common], help="fetch one article page and show what refeed keeps"
+    )
     preview.add_argument("url")
     preview.add_argument("--explain", action="store_true", help="list each removed block")
 
-    status = sub.add_parser("status", help="a table of sources: last run, success, items, error")
+    status = sub.add_parser(
+        "status", parents=[common], help="a table of sources: last run, success, items, error"
+    )
     with_config(status)
 
-    check = sub.add_parser("check", help="validate the config and show each source's settings")
+    check = sub.add_parser(
+        "check", parents=[common], help="validate the config and show each source's settings"
+    )
     with_config(check)
 
     demo = sub.add_parser(
-        "demo", help="offline showcase: serve a sample site locally and refeed it"
+        "demo", parents=[common], help="offline showcase: serve a sample site locally and refeed it"
     )
     demo.add_argument(
         "--output", type=Path, default=None, help="where to write (default: a temp dir)"
@@ -329,6 +357,7 @@ def _status(args: argparse.Namespace) -> int:
             state = store.state(source.name)
             failing = store.failing_pages(source.name)
             error = state.last_error or (failing[0][2] if failing else "-")
+            error = error.removeprefix(f"{source.name} ")  # the SOURCE column says it
             upcoming = when(next_run(config, state, now)) if source.enabled else "disabled"
             if source.enabled and state.backing_off(now):
                 upcoming += " (backoff)"
@@ -341,7 +370,7 @@ def _status(args: argparse.Namespace) -> int:
                     str(state.failures),
                     str(len(failing)),
                     upcoming,
-                    redact_text(error)[:80],
+                    redact_text(error),
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

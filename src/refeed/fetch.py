@@ -26,6 +26,7 @@ import contextlib
 import contextvars
 import email.utils
 import ipaddress
+import os
 import socket
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -451,9 +452,28 @@ class Fetcher:
             if "location header" in str(exc).lower():  # a redirect nowhere: not retried
                 raise BlockedError(f"not a usable URL: {exc}", url=url) from None
             raise FetchError(str(exc) or type(exc).__name__, url=url) from exc
+        except httpx.ConnectError as exc:
+            raise FetchError(_connect_failure(url, exc), url=url) from exc
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
             raise FetchError(reason, url=url) from exc
+
+
+def _connect_failure(url: str, exc: BaseException) -> str:
+    """ "cannot connect to host:port: Connection refused" (not httpx's "All connection
+    attempts failed"): the host, the port and the system's reason."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    cause: BaseException | None = exc
+    reason = str(exc)
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve {parts.hostname}: {cause.strerror}"
+        if isinstance(cause, OSError) and (cause.errno or cause.strerror):
+            reason = os.strerror(cause.errno) if cause.errno else str(cause.strerror)
+            break
+        cause = cause.__cause__ or cause.__context__
+    return f"cannot connect to {parts.hostname}:{port}: {reason or 'no answer'}"
 
 
 def _check_url(url: str) -> None:

@@ -58,7 +58,7 @@ def lead_paragraph(root: HtmlElement, content: HtmlElement) -> HtmlElement | Non
             el for el in elements[h1 + 1 : h1 + 1 + _DECK_WINDOW] if el.tag in ("p", "h2")
         )
     for el in elements[start:end]:
-        if el.tag in ("figure", "figcaption") or el.find(".//img") is not None:
+        if el.tag in ("figure", "figcaption"):
             continue  # a picture's box ("lead-image") is no lead paragraph: see lead_picture
         named = bool(name_words(el) & _LEAD_WORDS)
         if not named and el not in title_siblings:
@@ -81,8 +81,8 @@ def lead_picture(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
     """The picture between the title and the story (its lead image, lazy ones made real
     already), as a copy to prepend, when the story has no picture of its own.
 
-    It comes with its caption, which the caption rules then judge like any other (and
-    ``--explain`` lists when they remove it).
+    The picture comes alone: its caption and credits are no part of the story (a long
+    caption would open it).
     """
     body = root.find("body")
     opening = _first_paragraph(content)
@@ -99,8 +99,11 @@ def lead_picture(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
         elif seen_title and el.tag == "figure":
             img = el.find(".//img")
             src = img.get("src", "") if img is not None else ""
-            if src and not src.startswith("data:"):
-                return copy.deepcopy(el)
+            if img is not None and src and not src.startswith("data:"):
+                picture = lxml.html.Element("figure")
+                picture.append(copy.deepcopy(img))
+                picture[0].tail = None
+                return picture
     return None
 
 

@@ -316,15 +316,15 @@ async def _run_source(
     else:
         listing = store.channel(source.name)
     todo: list[tuple[Entry, Item | None, str, int]] = []
+    listed = {key for key, _entry in entries}
     for position, (listed_key, entry) in enumerate(entries):
-        stored = store.item(source.name, listed_key) or _moved(store, source.name, entry, entries)
+        stored = store.item(source.name, listed_key) or _moved(store, source.name, entry, listed)
         # an item found at its link, known by another key: the same item, it keeps its key
         key = stored.identity if stored is not None else listed_key
         if stored is None or not stored.full_text or _changed(entry, stored):
             todo.append((entry, stored, key, position))
         else:
             result.kept += 1
-    listed = {key for key, _entry in entries}
     for stored in store.pending(source.name, now):
         if stored.identity not in listed:
             todo.append((_entry_of(stored), stored, stored.identity, stored.position))
@@ -386,7 +386,7 @@ async def _run_source(
 def _keyed(name: str, entries: Sequence[Entry], store: Store) -> list[tuple[str, Entry]]:
     """Each entry with its key under the source's identity policy, each key once."""
     stored = store.identity(name)
-    policy = identity.choose(entries, identity.LINK if stored == identity.LINK else None)
+    policy = identity.choose(entries, stored)
     if policy != stored:
         if stored == identity.GUID:
             log.warning("%s: its guids repeat or are missing: items are known by links now", name)
@@ -397,15 +397,13 @@ def _keyed(name: str, entries: Sequence[Entry], store: Store) -> list[tuple[str,
     return list(keyed.items())
 
 
-def _moved(
-    store: Store, name: str, entry: Entry, entries: Sequence[tuple[str, Entry]]
-) -> Item | None:
-    """A stored item at the entry's link, under a key the listing no longer has: the same
-    item, known by another key since its source's policy changed."""
+def _moved(store: Store, name: str, entry: Entry, listed: set[str]) -> Item | None:
+    """A stored item at the entry's link, under a key the listing (*listed*) no longer has:
+    the same item, known by another key since its source's policy changed."""
     if not entry.url:
         return None
     stored = store.item_at(name, entry.url)
-    if stored is None or stored.identity in {key for key, _ in entries}:
+    if stored is None or stored.identity in listed:
         return None
     return stored
 

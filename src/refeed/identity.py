@@ -38,7 +38,7 @@ def sound_guids(entries: Sequence[Entry]) -> bool:
     return all(guids) and len(set(guids)) == len(guids)
 
 
-def choose(entries: Sequence[Entry], stored: Policy | None) -> Policy:
+def choose(entries: Sequence[Entry], stored: str | None) -> Policy:
     """The source's policy after this fetch: once by link, always by link."""
     if stored == LINK:
         return LINK

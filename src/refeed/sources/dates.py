@@ -31,6 +31,7 @@ _RFC822: Final = re.compile(
     r"(?P<year>\d{2,4})\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s+"
     r"(?P<zone>[A-Za-z]{1,5})\s*$"
 )
+_TZINFOS: Final = {name: int(hours * 3600) for name, hours in ZONES.items()}  # for dateutil
 _MONTHS: Final = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
 )}  # fmt: skip
@@ -71,7 +72,7 @@ def iso_date(value: object) -> datetime | None:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         try:
-            when = dateparser.parse(value, tzinfos={k: int(v * 3600) for k, v in ZONES.items()})
+            when = dateparser.parse(value, tzinfos=_TZINFOS)
         except (ValueError, OverflowError):
             return None
     if when.tzinfo is None:

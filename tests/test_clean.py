@@ -87,6 +87,33 @@ def test_strip_selectors_and_content_selector() -> None:
     assert only.text == "Quay to be rebuilt"
 
 
+def test_a_content_selector_keeps_chrome_cleaning_inside_its_container() -> None:
+    """The selector picks the story; a share bar, a comment section and a hidden box inside
+    it still go, the story's own paragraphs stay, and a selector that matches nothing
+    leaves the whole automatic path (chrome removal included) to run."""
+    story = (
+        "<p>The harbour quay will be rebuilt over the next two summers, the council said.</p>"
+        "<p>Work starts in May and the ferries move to the north pier meanwhile.</p>"
+    )
+    inside = (
+        '<div class="share-buttons"><a href="/s">Share on Facebook</a> <a href="/t">Tweet</a></div>'
+        '<section class="comments"><p>Anna: finally! They should have done this years ago, '
+        "honestly, the quay has been falling apart since the nineties.</p></section>"
+        '<div style="display:none">Hidden newsletter prompt for our readers</div>'
+    )
+    html = page(f'<div class="story-body">{story}{inside}</div>')
+    article = process(html, url=URL, rules=Rules(content=".story-body"))
+    assert "harbour quay will be rebuilt" in article.text
+    assert "ferries move to the north pier" in article.text
+    for gone in ("Share on Facebook", "finally!", "Hidden newsletter"):
+        assert gone not in article.text
+    kinds = {r.kind for r in article.removals}
+    assert {"share", "comments", "hidden"} <= kinds
+    fallback = process(html, url=URL, rules=Rules(content=".no-such-box"))
+    assert "harbour quay will be rebuilt" in fallback.text
+    assert "Share on Facebook" not in fallback.text
+
+
 def test_plain_text_goes_through_the_same_cleaner() -> None:
     text = "\n\n".join(P) + "\n\nRead also\n\n" + "\n\n".join(HEADLINES[1:4] + HEADLINES[1:2])
     article = process_text(text)

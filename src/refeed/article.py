@@ -63,7 +63,10 @@ def process(
     extract.fix_lazy_images(root)
     drop_code(root)
     if rules.content:
-        return _finish(extract.main_content(root, url, rules.content), url, trace, meta, rules)
+        selected = extract.selected_content(root, url, rules.content)
+        if selected is not None:  # chrome inside it still goes; teasers and lines in _finish
+            clean.prepare_selected(selected, trace)
+            return _finish(selected, url, trace, meta, rules)
     candidate = clean.prepare(root, url, trace)
     if candidate is not None and root not in candidate.iterancestors():
         candidate = None  # the teaser cleaner took it out: a list of other stories

@@ -27,7 +27,14 @@ from refeed.clean.teasers import remove_teasers
 from refeed.clean.trace import Trace
 from refeed.dom import remembering_text, text_of
 
-__all__ = ["Trace", "clean_content", "prepare", "story_candidate", "strip_selectors"]
+__all__ = [
+    "Trace",
+    "clean_content",
+    "prepare",
+    "prepare_selected",
+    "story_candidate",
+    "strip_selectors",
+]
 
 
 def strip_selectors(root: HtmlElement, selectors: Iterable[str], trace: Trace) -> None:
@@ -51,6 +58,13 @@ def prepare(root: HtmlElement, url: str, trace: Trace) -> HtmlElement | None:
         remove_chrome(body, trace, story)
         remove_teasers(body, url, trace)
     return story
+
+
+def prepare_selected(content: HtmlElement, trace: Trace) -> None:
+    """Remove page chrome inside the container a ``content`` selector chose (a share bar,
+    a comment section or a hidden box inside the story); the container itself stays."""
+    with remembering_text():
+        remove_chrome(content, trace, content)
 
 
 def clean_content(

@@ -11,6 +11,14 @@ absolute.
 from refeed.extract.images import fix_lazy_images
 from refeed.extract.metadata import Metadata, metadata, page_url
 from refeed.extract.parts import structured_body
-from refeed.extract.story import main_content
+from refeed.extract.story import main_content, selected_content
 
-__all__ = ["Metadata", "fix_lazy_images", "main_content", "metadata", "page_url", "structured_body"]
+__all__ = [
+    "Metadata",
+    "fix_lazy_images",
+    "main_content",
+    "metadata",
+    "page_url",
+    "selected_content",
+    "structured_body",
+]

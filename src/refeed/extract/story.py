@@ -20,28 +20,29 @@ log = logging.getLogger(__name__)
 logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
 
 
-def main_content(
-    root: HtmlElement,
-    url: str,
-    selector: str | None = None,
-    fallback: HtmlElement | None = None,
-) -> HtmlElement:
-    """The story container: the ``selector`` match, else readability's choice, else
-    *fallback* (the densest text container) when readability kept little of it.
-
-    Returns a ``<div>`` holding the story, with absolute links.
-    """
-    if selector:
-        matches = root.cssselect(selector)
-        if matches:
-            wrapper = lxml.html.Element("div")
-            for match in matches:
-                wrapper.append(match)
-            wrapper.make_links_absolute(url, handle_failures="discard")
-            return wrapper
+def selected_content(root: HtmlElement, url: str, selector: str) -> HtmlElement | None:
+    """A ``<div>`` holding every match of the source's ``content`` *selector* (taken out of
+    *root*), with absolute links; None when nothing matches (automatic extraction then)."""
+    matches = root.cssselect(selector)
+    if not matches:
         log.info(
             "content selector %r matched nothing on %s; using automatic extraction", selector, url
         )
+        return None
+    wrapper = lxml.html.Element("div")
+    for match in matches:
+        wrapper.append(match)
+    if url:
+        wrapper.make_links_absolute(url, handle_failures="discard")
+    return wrapper
+
+
+def main_content(root: HtmlElement, url: str, fallback: HtmlElement | None = None) -> HtmlElement:
+    """The story container: readability's choice, else *fallback* (the densest text
+    container) when readability kept little of it.
+
+    Returns a ``<div>`` holding the story, with absolute links.
+    """
     # readability gets the parsed tree (no serialising round trip) and copies it; links
     # are made absolute once, below, not by readability as well
     document = _Readability(root)

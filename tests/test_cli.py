@@ -38,6 +38,8 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
     result = refeed(command, "--help")
     assert result.returncode == 0
     assert b"usage: refeed " + command.encode() in result.stdout
+    assert b"examples:\n  refeed " + command.encode() in result.stdout
+    assert b"exit codes:\n  0    done" in result.stdout and b"  75   another run" in result.stdout
     assert f"refeed {command}" in (ROOT / "README.md").read_text("utf-8")
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -24,10 +25,88 @@ DEFAULT_LISTEN = defaults.LISTEN
 log = logging.getLogger("refeed")
 
 
+EXIT_CODES = """exit codes:
+  0    done
+  1    a source or the command failed (one line on stderr says why)
+  2    config or usage error (the message names the key and the fix)
+  75   another run or the daemon holds the database: try again later
+  130  interrupted"""
+
+# each command's description and examples, shown by `refeed COMMAND --help`
+_HELP: dict[str, tuple[str, list[str]]] = {
+    "run": (
+        "Run one cycle: fetch each enabled source (or the named ones), follow its items to "
+        "their pages, clean them and write the feeds. For cron and systemd timers.",
+        ["refeed run", "refeed run -c /etc/refeed/config.yaml --source news -v"],
+    ),
+    "daemon": (
+        "Run every enabled source on its own schedule until SIGTERM or Ctrl+C. SIGHUP "
+        "reloads the config file (a bad file is refused and the running config stays); "
+        "sources removed from it have their feeds retired.",
+        ["refeed daemon", "refeed daemon -c config.yaml --serve 0.0.0.0:8080"],
+    ),
+    "serve": (
+        "Serve the feed files, an index page with subscribe links, /healthz and /metrics. "
+        "The port is checked first: a busy one is one line and exit 1.",
+        ["refeed serve", "refeed serve -c config.yaml --listen 127.0.0.1:9000"],
+    ),
+    "extract": (
+        "Print the clean article of one saved page, as a feed would carry it.",
+        [
+            "refeed extract page.html --url https://example.org/news/1 --explain",
+            "curl -s https://example.org/news/1 | refeed extract --text",
+            "refeed extract page.html --without 'teaser: list of N items, most of them headlines'",
+        ],
+    ),
+    "preview": (
+        "Fetch one article page and show what refeed keeps: its title, date, author, what "
+        "was removed, and the clean text.",
+        ["refeed preview https://example.org/news/1", "refeed preview URL --explain"],
+    ),
+    "status": (
+        "A table of the sources: last run, last success, stored items, failures, failing "
+        "pages, next run (and backoff) and the last error.",
+        ["refeed status", "refeed status -c /etc/refeed/config.yaml"],
+    ),
+    "check": (
+        "Validate the config file and show each source's settings; exit 2 names the key "
+        "and the fix when it is wrong.",
+        ["refeed check", "refeed check -c config.yaml"],
+    ),
+    "demo": (
+        "Offline showcase: serve a bundled sample news site on 127.0.0.1, refeed it, and "
+        "print where the clean feeds are. No internet needed.",
+        ["refeed demo", "refeed demo --output demo --serve"],
+    ),
+}
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    parents: list[argparse.ArgumentParser],
+    summary: str,
+) -> argparse.ArgumentParser:
+    """A subcommand with its one-line *summary* (in ``refeed --help``), a description,
+    examples and the exit codes (in ``refeed NAME --help``)."""
+    description, examples = _HELP.get(name, (summary, []))
+    epilog = "examples:\n" + "".join(f"  {e}\n" for e in examples) if examples else ""
+    return sub.add_parser(
+        name,
+        parents=parents,
+        help=summary,
+        description=description,
+        epilog=f"{epilog}\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refeed",
         description="Clean full-text feeds from teaser feeds and feedless news sites.",
+        epilog=f"refeed COMMAND --help shows each command's examples.\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"refeed {__version__}")
 
@@ -60,9 +139,7 @@ def _parser() -> argparse.ArgumentParser:
             help="config file (default: config.yaml)",
         )
 
-    run = sub.add_parser(
-        "run", parents=[common], help="run one cycle over all (or the named) sources, then exit"
-    )
+    run = _command(sub, "run", [common], "run one cycle over all (or the named) sources, then exit")
     with_config(run)
     run.add_argument(
         "--source", action="append", metavar="NAME", help="only this source (repeatable)"
@@ -75,17 +152,13 @@ def _parser() -> argparse.ArgumentParser:
         help="wait this long for another run or the daemon to finish (default: 60)",
     )
 
-    daemon = sub.add_parser(
-        "daemon", parents=[common], help="run every source on its schedule until stopped"
-    )
+    daemon = _command(sub, "daemon", [common], "run every source on its schedule until stopped")
     with_config(daemon)
     daemon.add_argument(
         "--serve", metavar="HOST:PORT", default=None, help="also serve the feeds on HOST:PORT"
     )
 
-    serve = sub.add_parser(
-        "serve", parents=[common], help="serve the feeds, an index, /healthz and /metrics"
-    )
+    serve = _command(sub, "serve", [common], "serve the feeds, an index, /healthz and /metrics")
     with_config(serve)
     serve.add_argument(
         "--listen",
@@ -94,9 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"address to listen on (default: {DEFAULT_LISTEN})",
     )
 
-    extract = sub.add_parser(
-        "extract", parents=[common], help="print the clean article of one saved page"
-    )
+    extract = _command(sub, "extract", [common], "print the clean article of one saved page")
     extract.add_argument("file", nargs="?", default="-", help="the page's bytes (default: stdin)")
     extract.add_argument("--url", default="", help="the page's URL (resolves relative links)")
     extract.add_argument("--content-type", default=None, help="the HTTP Content-Type it came with")
@@ -120,24 +191,22 @@ def _parser() -> argparse.ArgumentParser:
         "headlines' (repeatable)",
     )
 
-    preview = sub.add_parser(
-        "preview", parents=[common], help="fetch one article page and show what refeed keeps"
+    preview = _command(
+        sub, "preview", [common], "fetch one article page and show what refeed keeps"
     )
     preview.add_argument("url")
     preview.add_argument("--explain", action="store_true", help="list each removed block")
 
-    status = sub.add_parser(
-        "status", parents=[common], help="a table of sources: last run, success, items, error"
+    status = _command(
+        sub, "status", [common], "a table of sources: last run, success, items, error"
     )
     with_config(status)
 
-    check = sub.add_parser(
-        "check", parents=[common], help="validate the config and show each source's settings"
-    )
+    check = _command(sub, "check", [common], "validate the config and show each source's settings")
     with_config(check)
 
-    demo = sub.add_parser(
-        "demo", parents=[common], help="offline showcase: serve a sample site locally and refeed it"
+    demo = _command(
+        sub, "demo", [common], "offline showcase: serve a sample site locally and refeed it"
     )
     demo.add_argument(
         "--output", type=Path, default=None, help="where to write (default: a temp dir)"
@@ -240,18 +309,26 @@ def _daemon(args: argparse.Namespace) -> int:
     from refeed.scheduler import serve_forever
 
     config = load_config(args.config)
-    listen = _listen(args.serve) if args.serve else None
+    _sources_or_fail(config, args.config)
+    # the port is taken first: a busy one is one line before any cycle starts
+    sock = _bind(args.serve) if args.serve else None
     with run_lock(config.database, what="daemon", wait=defaults.LOCK_WAIT):
-        asyncio.run(serve_forever(config, listen=listen))
+        asyncio.run(serve_forever(config, listen=sock, path=args.config))
     return EXIT_OK
+
+
+def _bind(listen: str) -> socket.socket:
+    from refeed.httpd import listen_socket
+
+    return listen_socket(*_listen(listen))
 
 
 def _serve(args: argparse.Namespace) -> int:
     from refeed.serve import serve
 
     config = load_config(args.config)
-    host, port = _listen(args.listen)
-    asyncio.run(serve(config, host, port, access_log=args.verbose > 0))
+    sock = _bind(args.listen)
+    asyncio.run(serve(config, sock, access_log=args.verbose > 0))
     return EXIT_OK
 
 
@@ -388,6 +465,7 @@ def _demo(args: argparse.Namespace) -> int:
     workdir = args.output or Path(tempfile.mkdtemp(prefix="refeed-demo-"))
     listen = _listen(args.serve) if args.serve else None
     host, port = listen or _listen(DEFAULT_LISTEN)
+    sock = _bind(args.serve) if args.serve else None  # a busy port: one line, before anything
     base_url = f"http://{host}:{port}/"  # where `refeed serve` serves them by default
     with serve_site(site_dir()) as base:
         print(f"Serving the sample news site at {base}")
@@ -408,5 +486,6 @@ def _demo(args: argparse.Namespace) -> int:
 
         # the sample site stays up meanwhile, so the items' links open too
         print(f"\nServing them at {base_url} (Ctrl+C stops)", flush=True)
-        asyncio.run(serve(config, host, port))
+        assert sock is not None
+        asyncio.run(serve(config, sock))
     return EXIT_OK if ok else EXIT_FAILED

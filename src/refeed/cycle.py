@@ -9,6 +9,7 @@ are published from the store, so an item stays in the feed until it ages out of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ from refeed.fetch import (
     scoped_hosts,
 )
 from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
-from refeed.publish import publish_index, render, render_key, write_all
+from refeed.publish import publish_index, render, render_key, retire, write_all
 from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
 from refeed.workers import Extractor
@@ -154,6 +155,7 @@ async def run_cycle(
             [feed_info(config, s, store.channel(s.name)) for s in config.sources],
             config.output_dir,
         )
+        retire_removed(config, store)
         if config.websub_hub:
             await websub.ping(fetcher, config.websub_hub, config.base_url, results)
     finally:
@@ -163,6 +165,26 @@ async def run_cycle(
         if own_fetcher:
             await fetcher.aclose()
     return list(results)
+
+
+def retire_removed(config: Config, store: Store | None = None) -> list[str]:
+    """Remove the feed files of the sources the store knows but the config no longer has
+    (their items stay stored, should the source come back); the names retired."""
+    configured = {s.name for s in config.sources}
+    retired = []
+    with contextlib.nullcontext(store) if store is not None else Store(config.database) as db:
+        for state in db.states():
+            if state.name in configured:
+                continue
+            removed = retire(state.name, config.output_dir)
+            if removed:
+                retired.append(state.name)
+                log.info(
+                    "%s: no longer in the config, its feeds are retired (removed %s)",
+                    state.name,
+                    ", ".join(p.name for p in removed),
+                )
+    return retired
 
 
 async def run_source(

@@ -31,6 +31,7 @@ SERVE_MAX_CONNECTIONS = 512  # open at once (at most half the open-file limit); 
 SERVE_HEADER_TIMEOUT = 10.0  # seconds a connection has to send a whole request head
 SERVE_REQUEST_TIMEOUT = 30.0  # seconds a client has to take its whole answer
 SERVE_KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
+SERVE_BACKLOG = 2048  # connections the kernel queues before refeed accepts them (as uvicorn)
 
 # scheduler
 LOCK_WAIT = 60.0  # seconds `refeed run` (and a starting daemon) waits for another one's lock

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import resource
 import socket
@@ -33,6 +34,7 @@ from starlette.applications import Starlette
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from refeed import defaults
+from refeed.errors import RefeedError
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,37 @@ def parse_listen(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"{value!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to *host*:*port* and listening, before anything else starts: a busy
+    port is one line (:class:`~refeed.errors.RefeedError`), not a traceback after the
+    daemon's first cycles."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise RefeedError(
+            f"cannot listen on {where}: cannot resolve {host}: {exc.strerror}"
+        ) from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind(address)
+        sock.listen(defaults.SERVE_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        hint = {
+            errno.EADDRINUSE: "; another program (another refeed serve?) listens there: "
+            "stop it or choose another HOST:PORT",
+            errno.EACCES: "; ports under 1024 need privileges: choose a port such as 8080",
+            errno.EADDRNOTAVAIL: "; this machine has no such address",
+        }.get(exc.errno or 0, "")
+        raise RefeedError(f"cannot listen on {where}: {exc.strerror or exc}{hint}") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 class Server(uvicorn.Server):

@@ -153,9 +153,9 @@ def render_key(feed: FeedInfo, formats: Sequence[str]) -> str:
 # -- names and URLs -----------------------------------------------------------------
 
 
-def _file_name(feed: FeedInfo, fmt: str) -> str:
-    """The file name of one format of *feed*, e.g. ``news.atom``."""
-    return f"{feed.name}.{fmt}"
+def _file_name(feed: FeedInfo | str, fmt: str) -> str:
+    """The file name of one format of *feed* (or of the feed so named), e.g. ``news.atom``."""
+    return f"{feed if isinstance(feed, str) else feed.name}.{fmt}"
 
 
 def _feed_url(feed: FeedInfo, fmt: str) -> str | None:
@@ -633,6 +633,23 @@ def render(
 def write_all(files: Mapping[Path, bytes]) -> list[Path]:
     """Write each file atomically (I/O only, safe in a thread); the paths that changed."""
     return [path for path, data in files.items() if write_atomic(path, data)]
+
+
+def retire(name: str, output_dir: Path) -> list[Path]:
+    """Remove the feed files of *name*, a source no longer in the config; the paths removed."""
+    removed = []
+    for fmt in FORMATS:
+        path = output_dir / _file_name(name, fmt)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise PublishError(f"cannot remove {path}: {_describe(exc)}") from exc
+        removed.append(path)
+    if removed:
+        _fsync_dir(output_dir)
+    return removed
 
 
 def publish_index(

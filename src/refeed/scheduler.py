@@ -8,9 +8,13 @@ the running cycles finish, so no feed file is left half-written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import socket
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,13 +22,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from refeed import defaults
-from refeed.config import Config
-from refeed.cycle import fetch_settings, run_cycle
-from refeed.errors import RefeedError
+from refeed.config import Config, SourceConfig, load_config
+from refeed.cycle import fetch_settings, retire_removed, run_cycle
+from refeed.errors import ConfigError, RefeedError
 from refeed.fetch import Fetcher
 from refeed.workers import Extractor
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from refeed.store import SourceState
 
 log = logging.getLogger(__name__)
@@ -50,70 +56,139 @@ def next_run(config: Config, state: SourceState, now: datetime) -> datetime:
 
 
 async def serve_forever(
-    config: Config, *, run_first: bool = True, listen: tuple[str, int] | None = None
+    config: Config,
+    *,
+    run_first: bool = True,
+    listen: socket.socket | None = None,
+    path: Path | None = None,
 ) -> None:
     """Schedule every enabled source and run until a signal asks to stop.
 
-    With *listen* (host, port) the same process also serves the feeds
-    (:mod:`refeed.serve`), its ``/healthz`` knowing whether the scheduler runs.
+    With *listen* (a bound socket, :func:`refeed.httpd.listen_socket`) the same process
+    also serves the feeds (:mod:`refeed.serve`), its ``/healthz`` knowing whether the
+    scheduler runs. With *path* (the config file), SIGHUP reloads it: validated first, a
+    bad file keeps the running config and says why in the log.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    running: set[asyncio.Task[object]] = set()
-    async with Fetcher(fetch_settings(config)) as fetcher, Extractor() as extractor:
-
-        async def job(name: str) -> None:
-            task = asyncio.ensure_future(
-                run_cycle(config, [name], fetcher=fetcher, extractor=extractor)
-            )
-            running.add(task)
-            try:
-                await asyncio.shield(task)
-            except RefeedError as exc:  # the database, say: one line, and the next run tries again
-                log.error("%s: %s", name, exc)
-            finally:
-                running.discard(task)
-
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        for source in config.sources:
-            if not source.enabled:
-                continue
-            trigger = trigger_for(config, source.name)
-            trigger.jitter = defaults.JITTER
-            scheduler.add_job(
-                job,
-                trigger,
-                args=[source.name],
-                id=source.name,
-                name=f"refeed source {source.name}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=defaults.MISFIRE_GRACE,
-                next_run_time=None if not run_first else _soon(),
-            )
-        scheduler.start()
-        log.info("daemon started with %d sources", len(scheduler.get_jobs()))
-        server_task = None
+    async with contextlib.AsyncExitStack() as stack:
+        daemon = _Daemon(config, stack)
+        await daemon.start(run_first)
+        server_task = server = None
         if listen is not None:
             from refeed.httpd import make_server
-            from refeed.serve import create_app
+            from refeed.serve import create_app, served_at
 
-            server = make_server(
-                create_app(config, scheduler_running=lambda: scheduler.running), *listen
-            )
-            server_task = asyncio.ensure_future(server.serve())
-            server_task.add_done_callback(lambda _: stop.set())  # a bind error stops the daemon
+            daemon.app = create_app(config, scheduler_running=lambda: daemon.scheduler.running)
+            server = make_server(daemon.app, *listen.getsockname()[:2])
+            server_task = asyncio.ensure_future(server.serve(sockets=[listen]))
+            server_task.add_done_callback(lambda _: stop.set())  # the server failed: stop too
+            log.info("serving %s on %s", config.output_dir, served_at(listen))
+        if path is not None:
+            loop.add_signal_handler(signal.SIGHUP, daemon.reload_soon, path)
         await stop.wait()
-        log.info("stopping: waiting for %d running cycles", len(running))
-        scheduler.shutdown(wait=False)
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
-        if server_task is not None:
+        await daemon.stop()
+        if server_task is not None and server is not None:
             server.should_exit = True
             await asyncio.gather(server_task, return_exceptions=True)
     log.info("stopped")
+
+
+class _Daemon:
+    """The scheduler's jobs over one config, which a reload replaces."""
+
+    def __init__(self, config: Config, stack: contextlib.AsyncExitStack) -> None:
+        self.config = config
+        self.stack = stack
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.running: set[asyncio.Task[object]] = set()
+        self.reloads: set[asyncio.Task[None]] = set()
+        self.app: Starlette | None = None
+
+    async def start(self, run_first: bool) -> None:
+        self.fetcher = await self.stack.enter_async_context(Fetcher(fetch_settings(self.config)))
+        self.extractor = await self.stack.enter_async_context(Extractor())
+        for source in self.config.sources:
+            if source.enabled:
+                self.schedule(source, _soon() if run_first else None)
+        self.scheduler.start()
+        log.info("daemon started with %d sources", len(self.scheduler.get_jobs()))
+
+    async def stop(self) -> None:
+        log.info("stopping: waiting for %d running cycles", len(self.running))
+        self.scheduler.shutdown(wait=False)
+        if self.running:
+            await asyncio.gather(*self.running, return_exceptions=True)
+
+    def schedule(self, source: SourceConfig, first: datetime | None) -> None:
+        trigger = trigger_for(self.config, source.name)
+        trigger.jitter = defaults.JITTER
+        self.scheduler.add_job(
+            self.job,
+            trigger,
+            args=[source.name],
+            id=source.name,
+            name=f"refeed source {source.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=defaults.MISFIRE_GRACE,
+            next_run_time=first,
+            replace_existing=True,
+        )
+
+    async def job(self, name: str) -> None:
+        task = asyncio.ensure_future(
+            run_cycle(self.config, [name], fetcher=self.fetcher, extractor=self.extractor)
+        )
+        self.running.add(task)
+        try:
+            await asyncio.shield(task)
+        except RefeedError as exc:  # the database, say: one line, and the next run tries again
+            log.error("%s: %s", name, exc)
+        finally:
+            self.running.discard(task)
+
+    def reload_soon(self, path: Path) -> None:
+        task = asyncio.ensure_future(self.reload(path))
+        self.reloads.add(task)
+        task.add_done_callback(self.reloads.discard)
+
+    async def reload(self, path: Path) -> None:
+        """SIGHUP: read *path* again; running cycles finish with the config they began with."""
+        try:
+            new = await asyncio.to_thread(load_config, path)
+            if new.database != self.config.database:
+                raise ConfigError(
+                    f"{path}: 'database' changed ({self.config.database} -> {new.database}); "
+                    "restart the daemon to move to another database"
+                )
+        except RefeedError as exc:
+            log.error("reload refused, the running config stays: %s", exc)
+            return
+        old, self.config = self.config, new
+        before = {s.name: (s, old.schedule_of(s)) for s in old.sources if s.enabled}
+        after = {s.name: (s, new.schedule_of(s)) for s in new.sources if s.enabled}
+        if fetch_settings(new) != fetch_settings(old):  # running cycles keep the old fetcher
+            self.fetcher = await self.stack.enter_async_context(Fetcher(fetch_settings(new)))
+        for name in before.keys() - after.keys():
+            self.scheduler.remove_job(name)
+        changed = [n for n in after.keys() & before.keys() if after[n] != before[n]]
+        for name in [*changed, *(after.keys() - before.keys())]:
+            self.schedule(after[name][0], _soon())
+        if self.app is not None:
+            self.app.state.reconfigure(new)
+        await asyncio.to_thread(retire_removed, new)
+        log.info(
+            "reloaded %s: %d sources (added: %s; removed: %s; changed: %s)",
+            path, len(after), _names(after.keys() - before.keys()),
+            _names(before.keys() - after.keys()), _names(changed),
+        )  # fmt: skip
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "-"
 
 
 def _soon() -> datetime:

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -242,10 +243,14 @@ class _App:
         metrics: _metrics.Metrics,
         scheduler_running: Callable[[], bool] | None,
     ) -> None:
-        self.config = config
         self.metrics = metrics
         self.scheduler_running = scheduler_running
         self.started = datetime.now(UTC)
+        self.reconfigure(config)
+
+    def reconfigure(self, config: Config) -> None:
+        """Serve *config* from now on (the daemon's reload on SIGHUP)."""
+        self.config = config
         self.files = _Files(config.output_dir)
         self.periods = {s.name: schedule_period(config.schedule_of(s)) for s in config.sources}
         enabled = [self.periods[s.name] for s in config.sources if s.enabled]
@@ -482,9 +487,10 @@ def create_app(
     metrics: _metrics.Metrics | None = None,
     scheduler_running: Callable[[], bool] | None = None,
 ) -> Starlette:
-    """The ASGI app serving *config*'s feeds; *scheduler_running* is given by the daemon."""
+    """The ASGI app serving *config*'s feeds; *scheduler_running* is given by the daemon,
+    which serves a reloaded config through ``app.state.reconfigure(config)``."""
     app = _App(config, metrics or _metrics.default(), scheduler_running)
-    return Starlette(
+    starlette = Starlette(
         routes=[
             Route("/", app.index, methods=["GET", "HEAD"]),
             Route("/healthz", app.healthz, methods=["GET", "HEAD"]),
@@ -502,16 +508,26 @@ def create_app(
             ),
         ],
     )
+    starlette.state.reconfigure = app.reconfigure
+    return starlette
 
 
 # -- running it -------------------------------------------------------------------
 
 
-async def serve(config: Config, host: str, port: int, *, access_log: bool = False) -> None:
-    """``refeed serve``: the app alone, until SIGTERM or SIGINT."""
+async def serve(config: Config, sock: socket.socket, *, access_log: bool = False) -> None:
+    """``refeed serve``: the app alone on *sock* (:func:`refeed.httpd.listen_socket`),
+    until SIGTERM or SIGINT."""
+    host, port = sock.getsockname()[:2]
     server = make_server(create_app(config), host, port, access_log=access_log)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-    log.info("serving %s on http://%s:%d/", config.output_dir, host, port)
-    await server.serve()
+    log.info("serving %s on %s", config.output_dir, served_at(sock))
+    await server.serve(sockets=[sock])
+
+
+def served_at(sock: socket.socket) -> str:
+    """The address a listening socket serves, as a URL (``http://[::1]:8080/``)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"

@@ -33,6 +33,9 @@ TEASER_CASES = {
     "bare-truncated-list": f"<ul>{links(*HEADLINES)}</ul>",
     "run-of-linked-paragraphs": links(*HEADLINES, tag="p"),
     "inline-read-more": f'<p>READ MORE: <a href="/2026/11/9.html">{HEADLINES[0]}</a></p>',
+    "links-between-separators": "<div>"
+    + " | ".join(f'<a href="/2026/11/{i}.html">{t}</a>' for i, t in enumerate(HEADLINES))
+    + "</div>",
     "cards-with-thumbnails": "".join(
         f'<div class="card"><img src="/t{i}.jpg"><h4><a href="/2026/{i}.html">{t}</a></h4></div>'
         for i, t in enumerate(HEADLINES)
@@ -53,6 +56,15 @@ KEEP_CASES = {
     "harbour master said, standing on the closed section of the quay.</p>",
     "short-qa-lines": "<p>Q: When does it close?</p><p>A: In March.</p><p>Q: For how long?</p>"
     "<p>A: Three years.</p>",
+    # several short links in one sentence are words of it, not a run of headlines
+    "links-inside-a-sentence": "<p>In mathematics, a <b>Hermitian matrix</b> is a "
+    '<a href="/wiki/Complex_number">complex</a> <a href="/wiki/Square_matrix">square matrix</a> '
+    'that is equal to its own <a href="/wiki/Conjugate_transpose">conjugate transpose</a>.</p>',
+    "links-inside-a-russian-sentence": '<p>Матрица называется <a href="/wiki/a">эрмитовой</a>, '
+    'если она <a href="/wiki/b">равна</a> своей <a href="/wiki/c">сопряжённой</a> '
+    "транспонированной матрице.</p>",
+    "links-inside-a-japanese-sentence": '<p>エルミート行列とは、<a href="/wiki/a">複素</a>'
+    '<a href="/wiki/b">正方行列</a>で、<a href="/wiki/c">随伴行列</a>と等しいものをいう。</p>',
     "table": "<table><tr><th>Phase</th><th>Start</th></tr><tr><td>Demolition</td><td>Feb 2027</td>"
     "</tr><tr><td>Piling</td><td>Sep 2027</td></tr><tr><td>Deck</td><td>2028</td></tr></table>",
 }
@@ -112,6 +124,41 @@ def test_a_content_selector_keeps_chrome_cleaning_inside_its_container() -> None
     fallback = process(html, url=URL, rules=Rules(content=".no-such-box"))
     assert "harbour quay will be rebuilt" in fallback.text
     assert "Share on Facebook" not in fallback.text
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        # a class naming a menu on a formula inside a sentence (MathJax's context menu)
+        '<p>When <span class="MathJax CtxtMenu_Attached_0">a = 1</span>, there are two '
+        "solutions.</p>",
+        '<p>Когда <span class="menu-attached">a = 1</span>, решений два.</p>',
+        # nothing to follow or press: no menu, whatever the class says
+        '<div class="formula-menu">E = mc²</div>',
+    ],
+)
+def test_a_menu_class_is_no_chrome_inside_a_sentence_or_without_links(fragment: str) -> None:
+    from refeed.clean import Trace, prepare
+    from refeed.dom import parse_html
+
+    trace = Trace()
+    prepare(parse_html(page(fragment).decode()), URL, trace)
+    assert [r for r in trace.removals if r.kind == "navigation"] == []
+    menu = '<div class="formula-menu"><a href="/a">Home</a> <a href="/b">News</a></div>'
+    trace = Trace()
+    prepare(parse_html(page(menu).decode()), URL, trace)
+    assert [r.text for r in trace.removals if r.kind == "navigation"] == ["Home News"]
+
+
+def test_mathml_is_published_as_its_text_without_tex() -> None:
+    """No sanitiser lets <math> through (foreign content); its words stay in the sentence."""
+    formula = (
+        "<math><mi>a</mi><mo>≠</mo><mn>0</mn>"
+        '<annotation encoding="application/x-tex">a \\neq 0</annotation></math>'
+    )
+    article = process(page(f"<p>When {formula}, there are two solutions to it.</p>"), url=URL)
+    assert "When a ≠ 0, there are two solutions to it." in " ".join(article.text.split())
+    assert "neq" not in article.text and "<math" not in article.html
 
 
 def test_plain_text_goes_through_the_same_cleaner() -> None:

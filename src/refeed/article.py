@@ -22,7 +22,7 @@ from refeed import clean, extract
 from refeed.clean import learnt
 from refeed.clean.lines import byline_author
 from refeed.decode import decode
-from refeed.dom import drop_code, parse_fragment, parse_html, text_of
+from refeed.dom import drop_code, flatten_math, parse_fragment, parse_html, text_of
 from refeed.models import Article
 from refeed.sanitize import sanitize
 from refeed.urls import web_url
@@ -148,6 +148,7 @@ def process_text(text: str, *, url: str = "", rules: Rules = Rules()) -> Article
 def _finish(
     content: HtmlElement, url: str, trace: clean.Trace, meta: extract.Metadata, rules: Rules
 ) -> Article:
+    flatten_math(content)
     clean.clean_content(content, url, trace, titles=meta.titles)
     fingerprints = learnt.fingerprints(content)  # before what was learnt is applied
     learnt.remove_learnt(content, trace, template=rules.template, other_titles=rules.other_titles)

@@ -198,6 +198,21 @@ def drop_code(root: HtmlElement) -> None:
     etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
 
 
+def flatten_math(root: HtmlElement) -> None:
+    """MathML as its text (``a ≠ 0``) in a ``<span>``: no feed sanitiser lets ``<math>``
+    through (nor should it: foreign content is where mutation XSS lives), and dropping it
+    would leave holes in the sentences that hold a formula. TeX annotations are left out."""
+    for math in list(root.iter("math", "{http://www.w3.org/1998/Math/MathML}math")):
+        parent = math.getparent()
+        if parent is None:
+            continue
+        etree.strip_elements(math, "annotation", "annotation-xml", with_tail=False)
+        span = lxml.html.Element("span")
+        span.text = " ".join(part.strip() for part in math.itertext() if part.strip())
+        span.tail = math.tail
+        parent.replace(math, span)
+
+
 def text_of(el: HtmlElement) -> str:
     """The element's text with runs of white space folded to one space.
 

@@ -218,6 +218,23 @@ def _reveal(el: HtmlElement) -> None:
     el.set("class", " ".join(classes))
 
 
+def _in_a_sentence(el: HtmlElement) -> bool:
+    """Words of running text on both sides (a formula's ``<mjx-container class="MathJax
+    CtxtMenu_Attached_0">`` mid-sentence): part of the sentence, whatever its class says;
+    chrome is a box between blocks, not a phrase inside one."""
+    if not (el.tail or "").strip():
+        return False
+    previous, parent = el.getprevious(), el.getparent()
+    before = previous.tail if previous is not None else parent.text if parent is not None else ""
+    return bool((before or "").strip())
+
+
+def _no_links(el: HtmlElement) -> bool:
+    """Nothing to follow or press: not a menu, whatever its class says (a formula with a
+    context menu attached, ``CtxtMenu_Attached``)."""
+    return next(el.iter("a", "button", "select", "option"), None) is None
+
+
 def _citation(el: HtmlElement) -> bool:
     """A quote's or a figure's own ``<footer>`` (who said it): part of the story."""
     return el.tag == "footer" and any(a.tag in ("blockquote", "figure") for a in el.iterancestors())
@@ -377,7 +394,7 @@ def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = N
                 trace.drop(el, "hidden", "hidden element (hidden attribute, display:none or class)")
             continue
         found = chrome_kind(el)
-        if found is None:
+        if found is None or _in_a_sentence(el) or (found[0] == "navigation" and _no_links(el)):
             continue
         # pop-ups and comments hold long paragraphs too; anything else with them may be the story
         if len(text_of(el)) < limit and (found in _ANY_SIZE or not has_story(el)):

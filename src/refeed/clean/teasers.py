@@ -190,6 +190,16 @@ def _teaser_item(el: HtmlElement, site: str) -> bool:
     return same_site
 
 
+def _running_text(parent: HtmlElement) -> bool:
+    """Words between the children (not separators such as "|" or "·"): a sentence."""
+    return any(
+        _WORD.search(text or "") for text in (parent.text, *(child.tail for child in parent))
+    )
+
+
+_WORD = re.compile(r"[^\W\d_]{2}|[^\W\d_\u0000-\u2fff]")  # two letters, or one CJK-like one
+
+
 def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
     """Runs of three or more teaser siblings (list items, cards, paragraphs)."""
     children = [c for c in parent if isinstance(c, HtmlElement)]
@@ -203,6 +213,8 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
             if heading is not None and _heading_like(heading):
                 trace.drop(heading, "teaser-heading", "heading of a teaser list")
         return
+    if _running_text(parent):
+        return  # links inside a sentence ("is a complex square matrix that"), not blocks
     run: list[HtmlElement] = []
     teasers = 0
     for child in [*children, None]:

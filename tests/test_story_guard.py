@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import DATA
 from pages import STORY, URL
 from refeed.article import process
 from refeed.clean.chrome import chrome_kind, role_words
@@ -106,3 +107,19 @@ def test_a_pop_up_with_long_paragraphs_is_not_taken_for_the_story() -> None:
 def test_a_page_with_text_never_gives_an_empty_story(page: bytes, kept: str) -> None:
     article = process(page, url=URL, content_type="text/html")
     assert kept[:60] in article.text
+
+
+def test_a_post_written_as_bullet_points_beats_its_caption_and_comments() -> None:
+    """A weekly-notes post is nested lists; its only paragraphs are a caption and the
+    comments. Once chrome removal took the comments, readability (counting paragraphs)
+    kept the caption alone: the bullet points are the story (tests/data/README.md)."""
+    page = (DATA / "notes-as-bullet-points.html").read_bytes()
+    article = process(page, url="https://blog.example/2020/12/notes/", content_type="text/html")
+    text = " ".join(article.text.split())
+    for line in (
+        "Background updater work is also proceeding",
+        "We’re testing some changes to newtab story personalization",
+        "Fixed a bug where search engines were being re-added on startup",
+    ):
+        assert line in text
+    assert "Alan Goodale wrote" not in text and "Thank you for fixing Bug" not in text

@@ -317,11 +317,18 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
     """
     scores: dict[HtmlElement, float] = {}
     unseen: dict[HtmlElement, bool] = {}
-    for block in body.iter("p", "pre", "div", "td", "section", "article"):
-        if block.tag in ("p", "pre"):
+    for block in body.iter("p", "pre", "li", "div", "td", "section", "article"):
+        if block.tag in ("p", "pre", "li"):
             text = text_of(block)
             linked = sum(len(text_of(a)) for a in block.iter("a"))
             mass, home = len(text) - linked, block.getparent()
+            if block.tag == "li" and home is not None:
+                # a post written as bullet points: the list is one of the story's blocks;
+                # an item holding boxes is a card or a comment, its paragraphs count alone
+                if next(block.iterdescendants(_BOXES), None) is not None:
+                    continue
+                while home is not None and home.tag in ("ul", "ol", "li"):
+                    home = home.getparent()  # the box of the outermost list
         else:  # bare text between the children of a box (<br>-separated lines)
             mass = len((block.text or "").strip()) + sum(
                 len((child.tail or "").strip()) for child in block if child.tag != "a"
@@ -334,6 +341,7 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
 
 
 _MIN_PARAGRAPH = 25
+_BOXES = ("p", "div", "li", "img", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "article")
 _BARE_TEXT = 200
 
 

@@ -123,3 +123,45 @@ def test_a_post_written_as_bullet_points_beats_its_caption_and_comments() -> Non
     ):
         assert line in text
     assert "Alan Goodale wrote" not in text and "Thank you for fixing Bug" not in text
+
+
+LIVE = [
+    "Kick-off at the Moustoir: both sides are cautious in the opening minutes of the match.",
+    "The first corner of the game comes to nothing, the goalkeeper punches it clear.",
+    "A free kick from the left is headed just wide of the post by the home captain.",
+    "The visitors claim a penalty after a tackle in the box; the referee waves play on.",
+    "Half-time: still goalless after a first half of few chances and many fouls.",
+    "The home side make a first change, bringing on a winger for the tired striker.",
+    "Goal! A low shot from the edge of the area beats the keeper at the near post.",
+    "Full time: the home side hold on for a narrow win in front of their own crowd.",
+]
+
+
+def test_a_live_blog_whose_entries_are_boxes_of_bare_text_is_the_story() -> None:
+    """Each entry is a box of its own (text, no <p>, beside its minute): together they
+    are the story, not the match-facts box beside them."""
+    entries = "".join(
+        f'<div class="live-entry"><div class="live-entry-body"><div class="live-entry-title">'
+        f'</div>{line}</div><div class="live-entry-time"><span>{5 * i}</span></div></div>'
+        for i, line in enumerate(reversed(LIVE))
+    )
+    facts = (
+        "Venue: the old harbour stadium, with its new stand opened this season for the "
+        "supporters of both clubs. Referee: a first match at this level for him this year, "
+        "after ten seasons in the second division. Kick-off at five in the afternoon, in "
+        "front of a crowd of about fourteen thousand."
+    )
+    page = (
+        "<html><head><title>Live</title></head><body><div class='match'>"
+        f"<div class='facts'>{facts}<br><span>Weather: dry</span></div>"
+        f"<div class='live'>{entries}</div></div></body></html>"
+    ).encode()
+    from refeed.clean import story_candidate
+    from refeed.dom import parse_html
+
+    body = parse_html(page.decode()).find("body")
+    candidate = story_candidate(body)
+    assert candidate is not None and candidate.get("class") == "live"
+    article = process(page, url=URL, content_type="text/html")
+    for line in LIVE:
+        assert line in article.text

@@ -329,11 +329,26 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
                     continue
                 while home is not None and home.tag in ("ul", "ol", "li"):
                     home = home.getparent()  # the box of the outermost list
-        else:  # bare text between the children of a box (<br>-separated lines)
+        else:
+            # bare text between the children of a box (<br>-separated lines) is a block
+            # of its own; a short box of inline text only is a paragraph, as readability
+            # reads it (a live blog's entries, a template without <p>)
             mass = len((block.text or "").strip()) + sum(
                 len((child.tail or "").strip()) for child in block if child.tag != "a"
             )
             home = block if mass >= _BARE_TEXT else None
+            if home is None and all(c.tag in _INLINE or not text_of(c) for c in block):
+                text = text_of(block)
+                mass = len(text) - sum(len(text_of(a)) for a in block.iter("a"))
+                home = block.getparent()
+                above = home.getparent() if home is not None else None
+                if (
+                    home is not None
+                    and above is not None
+                    and above.tag != "body"
+                    and len(home) <= 2
+                ):
+                    home = above  # each in a box of its own, beside its time
         if home is None or mass < _MIN_PARAGRAPH or _out_of_sight(home, unseen):
             continue
         scores[home] = scores.get(home, 0.0) + mass
@@ -343,6 +358,10 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
 _MIN_PARAGRAPH = 25
 _BOXES = ("p", "div", "li", "img", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "article")
 _BARE_TEXT = 200
+_INLINE = frozenset(
+    ("a", "b", "strong", "i", "em", "span", "br", "img", "small", "sup", "sub", "abbr", "q",
+     "cite", "code", "mark", "time", "u", "s", "font", "wbr", "picture", "source")
+)  # fmt: skip
 
 
 _OUT_OF_SIGHT = frozenset(("comments", "popup"))

@@ -8,8 +8,9 @@ import pytest
 from conftest import DATA
 from pages import STORY, URL
 from refeed.article import process
+from refeed.clean import story_candidate
 from refeed.clean.chrome import chrome_kind, role_words
-from refeed.dom import parse_fragment
+from refeed.dom import parse_fragment, parse_html
 
 # more text than the story (which then holds under 40% of the page), mostly linked
 SIDEBAR = "".join(
@@ -156,8 +157,6 @@ def test_a_live_blog_whose_entries_are_boxes_of_bare_text_is_the_story() -> None
         f"<div class='facts'>{facts}<br><span>Weather: dry</span></div>"
         f"<div class='live'>{entries}</div></div></body></html>"
     ).encode()
-    from refeed.clean import story_candidate
-    from refeed.dom import parse_html
 
     body = parse_html(page.decode()).find("body")
     candidate = story_candidate(body)
@@ -165,3 +164,50 @@ def test_a_live_blog_whose_entries_are_boxes_of_bare_text_is_the_story() -> None
     article = process(page, url=URL, content_type="text/html")
     for line in LIVE:
         assert line in article.text
+
+
+def test_atomic_css_utilities_name_no_role() -> None:
+    """``Mstart(137px)--modalMinWidth`` styles a box; it does not make it a pop-up."""
+    [el] = parse_fragment('<div class="Cf Mstart(137px)--modalMinWidth D(n) md:hidden">x</div>')
+    assert chrome_kind(el) is None
+    [bar] = parse_fragment('<div class="share-bar P(10px)">x</div>')
+    kind = chrome_kind(bar)
+    assert kind is not None and kind[0] == "share"
+
+
+def _with_dialog(dialog: str, outside: str) -> bytes:
+    return (
+        "<html><head><title>News</title></head><body>"
+        f'<div class="listing">{outside}</div>{dialog}</body></html>'
+    ).encode()
+
+
+def test_a_story_opened_in_a_dialog_over_its_listing_is_the_story() -> None:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    teasers = "".join(
+        f'<div class="item"><a href="/n/{i}.html">Other story {i}</a><p>A short summary of '
+        f"story number {i}, with a few words.</p></div>"
+        for i in range(3)
+    )
+    page = _with_dialog(
+        f'<div class="render-target-modal"><article>{story}</article></div>', teasers
+    )
+    candidate = story_candidate(parse_html(page.decode()).find("body"))
+    assert candidate is not None and candidate.tag == "article"
+    article = process(page, url=URL, content_type="text/html")
+    for paragraph in STORY:
+        assert paragraph in article.text
+
+
+def test_a_cookie_dialog_is_never_the_story() -> None:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    notice = (
+        '<div class="cookie-modal"><p>We and our partners use cookies and similar '
+        "technologies to store and access information on your device, to measure the "
+        "audience of our site, to show you personalised advertising and content, and to "
+        "develop and improve our products. You can accept or refuse them at any time.</p></div>"
+    )
+    article = process(_with_dialog(notice, f"<article>{story}</article>"), url=URL)
+    for paragraph in STORY:
+        assert paragraph in article.text
+    assert "cookies" not in article.text

@@ -266,13 +266,21 @@ _NO_WORDS: frozenset[str] = frozenset()
 
 def name_tokens_of(raw: str) -> tuple[tuple[str, ...], ...]:
     """Each class name (or id) in *raw*, as its lower-case parts
-    (``"entry-author-jane"`` gives ``("entry", "author", "jane")``)."""
+    (``"entry-author-jane"`` gives ``("entry", "author", "jane")``); atomic CSS
+    utilities (``D(n)``, ``Mx(a)--modalCentered``, ``md:hidden``) style a box and name no
+    role, so they are left out."""
     return tuple(
-        tuple(part.lower() for part in _NAME_SPLIT.split(token) if part) for token in raw.split()
+        tuple(part.lower() for part in _NAME_SPLIT.split(token) if part)
+        for token in raw.split()
+        if not _ATOMIC.search(token)
     )
+
+
+_ATOMIC = re.compile(r"[()\[\]:!#%$@=]")
 
 
 @lru_cache(maxsize=4096)
 def _words(raw: str) -> frozenset[str]:
-    words = [w.lower() for w in _NAME_SPLIT.split(raw) if w]
+    tokens = " ".join(token for token in raw.split() if not _ATOMIC.search(token))
+    words = [w.lower() for w in _NAME_SPLIT.split(tokens) if w]
     return frozenset(words) | {a + b for a, b in pairwise(words)}

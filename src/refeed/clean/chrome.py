@@ -316,7 +316,9 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
     :func:`refeed.article.process` once both are clean).
     """
     scores: dict[HtmlElement, float] = {}
+    in_dialog: dict[HtmlElement, float] = {}
     unseen: dict[HtmlElement, bool] = {}
+    in_dialogs: dict[HtmlElement, bool] = {}
     for block in body.iter("p", "pre", "li", "div", "td", "section", "article"):
         if block.tag in ("p", "pre", "li"):
             text = text_of(block)
@@ -349,10 +351,22 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
                     and len(home) <= 2
                 ):
                     home = above  # each in a box of its own, beside its time
-        if home is None or mass < _MIN_PARAGRAPH or _out_of_sight(home, unseen):
+        if home is None or mass < _MIN_PARAGRAPH:
             continue
-        scores[home] = scores.get(home, 0.0) + mass
-    return max(scores, key=scores.__getitem__) if scores else None
+        if not _out_of_sight(home, unseen):
+            scores[home] = scores.get(home, 0.0) + mass
+        elif not _out_of_sight(home, in_dialogs, _OUT_OF_SIGHT - {"popup"}):
+            in_dialog[home] = in_dialog.get(home, 0.0) + mass
+    best = max(scores, key=scores.__getitem__) if scores else None
+    # a story opened in a dialog over its listing (the page's own reading view) is the
+    # story when no paragraphs outside dialogs come near it; a cookie notice never does
+    dialog = max(in_dialog, key=in_dialog.__getitem__) if in_dialog else None
+    if dialog is not None and (best is None or in_dialog[dialog] > _DIALOG_WINS * scores[best]):
+        return dialog
+    return best
+
+
+_DIALOG_WINS = 3.0
 
 
 _MIN_PARAGRAPH = 25
@@ -368,9 +382,12 @@ _OUT_OF_SIGHT = frozenset(("comments", "popup"))
 _ASIDE_TAGS = frozenset(("nav", "aside", "footer", "menu", "dialog", "template"))
 
 
-def _out_of_sight(el: HtmlElement, known: dict[HtmlElement, bool]) -> bool:
-    """Whether *el* or an element around it is hidden, a pop-up, a comment section, or
-    beside the page's main content by its tag (a sidebar's ``<aside>``, a ``<footer>``)."""
+def _out_of_sight(
+    el: HtmlElement, known: dict[HtmlElement, bool], kinds: frozenset[str] = _OUT_OF_SIGHT
+) -> bool:
+    """Whether *el* or an element around it is hidden, a pop-up, a comment section (the
+    chrome *kinds*), or beside the page's main content by its tag (a sidebar's
+    ``<aside>``, a ``<footer>``)."""
     chain: list[HtmlElement] = []
     node: HtmlElement | None = el
     found = False
@@ -380,11 +397,7 @@ def _out_of_sight(el: HtmlElement, known: dict[HtmlElement, bool]) -> bool:
             break
         chain.append(node)
         kind = chrome_kind(node)
-        if (
-            (kind is not None and kind[0] in _OUT_OF_SIGHT)
-            or _hidden(node)
-            or node.tag in _ASIDE_TAGS
-        ):
+        if (kind is not None and kind[0] in kinds) or _hidden(node) or node.tag in _ASIDE_TAGS:
             found = True
             break
         node = node.getparent()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from refeed.models import Item, Validators
+from refeed import defaults
+from refeed.models import CycleRecord, Extracted, Item, Validators
 from refeed.store import MIGRATIONS, SourceState, Store
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -238,3 +239,31 @@ def test_integrity_check_after_writes(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 5
     finally:
         db.close()
+
+
+def test_cycles_are_kept_with_their_break_in_bounds(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(defaults, "HISTORY_CYCLES", 3)
+    monkeypatch.setattr(defaults, "HISTORY_ITEMS", 3)
+    good = CycleRecord(listed=2, new=2, extracted=(Extracted(2400), Extracted(120, True)))
+    store.record_cycle("news", good, broken=(), at=T0)
+    store.record_cycle("other", CycleRecord(listed=0), broken=(), at=T0)
+    assert store.history("news") == [good]
+    assert store.state("news").broken == ()
+    short = CycleRecord(listed=1, new=1, extracted=(Extracted(90),))
+    store.record_cycle("news", short, broken=("item text 90 chars",), at=T0 + timedelta(hours=1))
+    store.record_run("news", at=T0 + timedelta(hours=1))  # a run does not touch the break
+    store.record_cycle("news", short, broken=("still short",), at=T0 + timedelta(hours=2))
+    state = store.state("news")
+    assert state.broken == ("still short",)
+    assert state.broken_since == T0 + timedelta(hours=1)  # when it began
+    assert store.history("news")[-1] == replace(short, broken=True)
+    store.record_cycle("news", good, broken=(), at=T0 + timedelta(hours=3))
+    assert (store.state("news").broken, store.state("news").broken_since) == ((), None)
+    # the last 3 cycles, and of their extractions the last 3 (the oldest one dropped)
+    history = store.history("news")
+    assert [c.listed for c in history] == [1, 1, 2]
+    assert [x.chars for c in history for x in c.extracted] == [90, 2400, 120]
+    assert [len(c.extracted) for c in history] == [0, 1, 2]
+    assert store.history("other") == [CycleRecord(listed=0)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from refeed import defaults, identity, websub
+from refeed import breaks, defaults, identity, websub
 from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, own_html, process_html_fragment
 from refeed.clean import learnt
@@ -33,7 +33,17 @@ from refeed.fetch import (
     network_policy,
     scoped_hosts,
 )
-from refeed.models import Article, Entry, FeedInfo, Item, Listing, Response, Validators
+from refeed.models import (
+    Article,
+    CycleRecord,
+    Entry,
+    Extracted,
+    FeedInfo,
+    Item,
+    Listing,
+    Response,
+    Validators,
+)
 from refeed.publish import publish_index, render, render_key, retire, write_all
 from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
@@ -56,6 +66,7 @@ class SourceResult:
     skipped: bool = False  # backing off after failures: not tried this time
     dropped: int = 0  # entries with neither a link nor content of their own
     retry_after: float | None = None  # the source's server asked to wait this long
+    broken: tuple[str, ...] = ()  # why its output looks broken (refeed.breaks); () when not
 
     @property
     def ok(self) -> bool:
@@ -368,21 +379,30 @@ async def _run_source(
             for e, s, k, p in todo
         )
     )
-    items = [item for item, _error in outcomes]
-    for (_entry, stored, _key, _position), item in zip(todo, items, strict=True):
+    for (_entry, stored, _key, _position), (item, _error, _x) in zip(todo, outcomes, strict=True):
         if stored is None:
             result.new += 1
         else:
             result.updated += 1
         if not item.full_text:
             result.failed_pages += 1
-    store.save_items(items)
-    for item, error in outcomes:  # a failing page waits longer each time, as a source does
+    store.save_items(item for item, _error, _extracted in outcomes)
+    for item, error, _extracted in outcomes:  # a failing page waits longer, as a source does
         if error is not None:
             store.page_failed(source.name, item.identity, error, now)
         elif item.full_text:
             store.page_done(source.name, item.identity)
     store.prune(source.name, config.max_items_of(source))
+    result.broken = _watch(
+        store,
+        source.name,
+        CycleRecord(
+            listed=None if response.not_modified else len(entries),
+            new=result.new,
+            extracted=tuple(x for _item, _error, x in outcomes if x is not None),
+        ),
+        at=now,
+    )
     info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
     formats = config.formats_of(source)
     settings = render_key(info, formats)
@@ -403,6 +423,27 @@ async def _run_source(
     store.save_rendered(source.name, settings)
     # validators are saved last: a cycle that dies before publishing fetches afresh
     store.save_validators(source.url, response.validators)
+
+
+def _watch(store: Store, name: str, cycle: CycleRecord, *, at: datetime) -> tuple[str, ...]:
+    """Judge the cycle against the source's history (refeed.breaks) and record both; a
+    break is logged when it starts (a warning) and when it clears. Returns its reasons.
+
+    A cycle that read nothing new (its listing not modified, no page extracted) is not
+    recorded: the source's break stands as it was."""
+    before = store.state(name).broken
+    if cycle.listed is None and not cycle.extracted:
+        return before
+    reasons = tuple(str(b) for b in breaks.judge([*store.history(name), cycle]))
+    store.record_cycle(name, cycle, broken=reasons, at=at)
+    if reasons and not before:
+        log.warning(
+            "%s: its output looks broken (has the site changed its template?): %s",
+            name, "; ".join(reasons), extra={"fields": {"source": name, "broken": reasons}},
+        )  # fmt: skip
+    elif before and not reasons:
+        log.info("%s: its output looks as usual again; the break is cleared", name)
+    return reasons
 
 
 def _keyed(name: str, entries: Sequence[Entry], store: Store) -> list[tuple[str, Entry]]:
@@ -475,10 +516,11 @@ async def _item(
     key: str,
     position: int,
     now: datetime,
-) -> tuple[Item, str | None]:
+) -> tuple[Item, str | None, Extracted | None]:
     """Fetch and clean the entry's article; on failure, keep what we had or the summary.
 
-    Returns the item and, when its page failed, why (counted in the store)."""
+    Returns the item, why its page failed (counted in the store) when it did, and what
+    the extraction gave when there was one (the source's history, refeed.breaks)."""
     article: Article | None = None
     failure: str | None = None
     # every other item's title is a teaser on this page; its own is not
@@ -495,7 +537,7 @@ async def _item(
                     fetcher, entry.url, validators=validators, headers=source.headers
                 )
                 if response.not_modified and stored is not None and stored.url == entry.url:
-                    return stored, None
+                    return stored, None, None
                 began = time.monotonic()
                 article = await extractor.process(
                     response.body, url=response.url, content_type=response.content_type, rules=rules
@@ -508,12 +550,12 @@ async def _item(
         failure = str(_named(exc, source.name))
         log.warning("%s", failure)
         if stored is not None and stored.full_text:
-            return _updated_entry(stored, entry), failure
+            return _updated_entry(stored, entry), failure, None
     except Exception as exc:  # a bug on one hostile page fails that page, not its whole source
         log.exception("%s: %s: internal error while extracting", source.name, redact(entry.url))
         failure = f"internal error while extracting: {type(exc).__name__}"
         if stored is not None and stored.full_text:
-            return _updated_entry(stored, entry), failure
+            return _updated_entry(stored, entry), failure, None
     from_page = source.fetch_pages and bool(entry.url)
     # the entry's own content is all there will be: it is the full text, however short
     full = article is not None and (
@@ -521,6 +563,7 @@ async def _item(
         if from_page
         else bool(article.text)
     )
+    extracted = None if article is None else Extracted(len(article.text), fell_back=not full)
     if (
         stored is not None
         and stored.full_text
@@ -534,13 +577,13 @@ async def _item(
             source.name,
             redact(entry.url),
         )
-        return _updated_entry(stored, entry), None
+        return _updated_entry(stored, entry), None, extracted
     content = (
         article.html
         if full and article is not None
         else own_html(own, url=entry.url)  # the source's own HTML: untrusted
     )
-    return Item(
+    item = Item(
         source=source.name,
         key=key,
         url=entry.url,
@@ -559,7 +602,8 @@ async def _item(
         categories=entry.categories,
         comments=entry.comments,
         position=stored.position if stored else position,
-    ), failure
+    )
+    return item, failure, extracted
 
 
 def _updated_entry(stored: Item, entry: Entry) -> Item:

@@ -50,3 +50,13 @@ SHRINK_RATIO = 0.5  # a re-extraction shorter than this share of the stored text
 WORKER_MAX_TASKS = 500  # pages per worker process before a fresh pool replaces the pool
 PAGES_IN_FLIGHT = 24  # article pages being fetched or extracted at once
 EXTRACT_SECONDS = 60.0  # a worker still on one page after this is killed by the kernel
+
+# knowing when a source breaks (refeed.breaks)
+BREAK_RECENT_ITEMS = 5  # the last extractions judged together: never one odd item alone
+BREAK_MIN_ITEMS = 3  # of those, this many short ones (or fallbacks to the summary) are a break
+BREAK_SHORT_RATIO = 1 / 3  # an item's text under this share of the source's usual is short
+BREAK_USUAL_ITEMS = 30  # the usual: median of this many extractions (or cycles) before
+BREAK_MIN_HISTORY = 10  # extractions of history before the last ones are judged
+BREAK_MIN_CYCLES = 3  # cycles with items before an empty one is a break
+HISTORY_CYCLES = 200  # cycles kept per source; a break that lasts longer becomes its usual
+HISTORY_ITEMS = 500  # extractions kept per source

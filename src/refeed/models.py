@@ -165,3 +165,24 @@ class FeedInfo:
     image: str | None = None  # the source's logo or icon
     site: str | None = None  # the source's own web site, when it names one
     since: datetime | None = None  # when refeed first read the source (a feed without items)
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What one article extraction of a cycle gave: its text's length, and whether the item
+    fell back to the feed's own summary (the page gave no story)."""
+
+    chars: int
+    fell_back: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CycleRecord:
+    """One cycle of one source, as :mod:`refeed.breaks` judges it: the items its listing
+    held (None when the listing was not read again: a 304), the new ones among them, what
+    each extraction gave, and whether the cycle was judged broken."""
+
+    listed: int | None
+    new: int = 0
+    extracted: tuple[Extracted, ...] = ()
+    broken: bool = False

@@ -1,4 +1,4 @@
-"""The SQLite store: items, HTTP validators and per-source run state.
+"""The SQLite store: items, HTTP validators, per-source run state and what each cycle gave.
 
 This is the only module that talks to the database. It is a real file in WAL mode;
 the schema version lives in ``PRAGMA user_version`` and :data:`MIGRATIONS` are
@@ -25,7 +25,7 @@ from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from refeed import __version__, defaults
 from refeed.errors import StoreError
-from refeed.models import Enclosure, Item, Listing, Validators
+from refeed.models import CycleRecord, Enclosure, Extracted, Item, Listing, Validators
 
 MIGRATIONS: list[str] = [
     """
@@ -128,6 +128,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE channels ADD COLUMN first_saved TEXT;
     ALTER TABLE sources ADD COLUMN identity TEXT;
     """,
+    # 6: what each cycle of a source gave (items listed and new, each extraction's text
+    # length and fallback to the summary), the last HISTORY_CYCLES of them, and the
+    # source's break (refeed.breaks): its reasons as a JSON list, and since when
+    """
+    CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        at TEXT NOT NULL,
+        listed INTEGER,
+        new INTEGER NOT NULL DEFAULT 0,
+        broken INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX cycles_by_source ON cycles (source, id);
+    CREATE TABLE extractions (
+        cycle INTEGER NOT NULL REFERENCES cycles (id) ON DELETE CASCADE,
+        chars INTEGER NOT NULL,
+        fell_back INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX extractions_by_cycle ON extractions (cycle);
+    ALTER TABLE sources ADD COLUMN broken TEXT;
+    ALTER TABLE sources ADD COLUMN broken_since TEXT;
+    """,
 ]
 
 # newest first; items of one date in the order the source listed them
@@ -149,6 +171,8 @@ class SourceState:
     last_error: str | None = None
     failures: int = 0  # consecutive failed runs; 0 after a success
     next_attempt: datetime | None = None  # backing off until then; None: on schedule
+    broken: tuple[str, ...] = ()  # why its output looks broken (refeed.breaks); () when not
+    broken_since: datetime | None = None  # the cycle that found the break
 
     def backing_off(self, now: datetime) -> bool:
         return self.next_attempt is not None and now < self.next_attempt
@@ -551,6 +575,8 @@ class Store:
             last_error=row["last_error"],
             failures=row["failures"],
             next_attempt=_load(row["next_attempt"]),
+            broken=tuple(json.loads(row["broken"])) if row["broken"] else (),
+            broken_since=_load(row["broken_since"]),
         )
 
     def state(self, source: str) -> SourceState:
@@ -565,6 +591,69 @@ class Store:
         """How many items of ``source`` are stored."""
         row = self._one("SELECT count(*) AS n FROM items WHERE source = ?", (source,))
         return int(row["n"]) if row is not None else 0
+
+    # -- what each cycle gave, and breaks -----------------------------------
+
+    def history(self, source: str) -> list[CycleRecord]:
+        """The source's recorded cycles (at most :data:`defaults.HISTORY_CYCLES`), oldest first."""
+        cycles = self._db.execute(
+            "SELECT id, listed, new, broken FROM cycles WHERE source = ? ORDER BY id",
+            (source,),
+        ).fetchall()
+        extracted: dict[int, list[Extracted]] = {row["id"]: [] for row in cycles}
+        for row in self._db.execute(
+            "SELECT e.cycle, e.chars, e.fell_back FROM extractions e"
+            " JOIN cycles c ON c.id = e.cycle WHERE c.source = ? ORDER BY e.rowid",
+            (source,),
+        ):
+            extracted[row["cycle"]].append(Extracted(row["chars"], bool(row["fell_back"])))
+        return [
+            CycleRecord(
+                listed=row["listed"],
+                new=row["new"],
+                extracted=tuple(extracted[row["id"]]),
+                broken=bool(row["broken"]),
+            )
+            for row in cycles
+        ]
+
+    def record_cycle(
+        self, source: str, cycle: CycleRecord, *, broken: Sequence[str], at: datetime
+    ) -> None:
+        """Add one cycle to the source's history with the break it was judged to show
+        (*broken*: its reasons, none when it looks as usual), which becomes the source's
+        break; the history is pruned to its bounds in the same transaction."""
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO cycles (source, at, listed, new, broken) VALUES (?, ?, ?, ?, ?)",
+                (source, _dump(at), cycle.listed, cycle.new, int(bool(broken))),
+            )
+            self._db.executemany(
+                "INSERT INTO extractions (cycle, chars, fell_back) VALUES (?, ?, ?)",
+                [(cursor.lastrowid, x.chars, int(x.fell_back)) for x in cycle.extracted],
+            )
+            self._db.execute(
+                "INSERT INTO sources (name, broken, broken_since) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET broken = excluded.broken,"
+                " broken_since = CASE WHEN excluded.broken IS NULL THEN NULL"
+                " ELSE coalesce(sources.broken_since, excluded.broken_since) END",
+                (
+                    source,
+                    json.dumps(list(broken), ensure_ascii=False) if broken else None,
+                    _dump(at) if broken else None,
+                ),
+            )
+            self._db.execute(
+                "DELETE FROM cycles WHERE source = ? AND id NOT IN"
+                " (SELECT id FROM cycles WHERE source = ? ORDER BY id DESC LIMIT ?)",
+                (source, source, defaults.HISTORY_CYCLES),
+            )
+            self._db.execute(
+                "DELETE FROM extractions WHERE rowid IN (SELECT e.rowid FROM extractions e"
+                " JOIN cycles c ON c.id = e.cycle WHERE c.source = ?"
+                " ORDER BY e.rowid DESC LIMIT -1 OFFSET ?)",
+                (source, defaults.HISTORY_ITEMS),
+            )
 
     # -- channels -----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from conftest import SITE, Served, Site, rss, serving
 from refeed.config import Config, SourceConfig, parse_schedule
 from refeed.cycle import run_cycle
 from refeed.metrics import Metrics
+from refeed.models import CycleRecord
 from refeed.serve import health_problems, max_age, schedule_period
 from refeed.store import Store
 
@@ -220,6 +221,27 @@ def test_healthz_is_200_while_fresh_and_503_with_the_reason(served: Served) -> N
     served.scheduler["running"] = False
     stopped = httpx.get(served.url("healthz"))
     assert stopped.status_code == 503 and "scheduler is not running" in stopped.text
+
+
+def test_a_broken_source_is_degraded_and_with_a_stale_one_unhealthy(served: Served) -> None:
+    with Store(served.config.database) as store:
+        store.record_cycle(
+            "slow", CycleRecord(listed=0), broken=("0 items this cycle, 3 on average before",),
+            at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        )  # fmt: skip
+    degraded = httpx.get(served.url("healthz"))
+    assert degraded.status_code == 200
+    assert degraded.text == (
+        "degraded\nslow: broken since 2026-12-01 09:30 UTC: 0 items this cycle, 3 on average before\n"
+    )
+    with Store(served.config.database) as store:
+        store.record_run("news", at=datetime.now(UTC) - timedelta(minutes=31))
+    unhealthy = httpx.get(served.url("healthz"))
+    assert unhealthy.status_code == 503
+    assert unhealthy.text.startswith("unhealthy\nnews: stale")
+    assert unhealthy.text.endswith(
+        "\nslow: broken since 2026-12-01 09:30 UTC: 0 items this cycle, 3 on average before\n"
+    )
 
 
 def test_health_without_any_run_counts_from_the_start(tmp_path: Path) -> None:

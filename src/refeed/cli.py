@@ -427,7 +427,7 @@ def _status(args: argparse.Namespace) -> int:
 
     rows = [
         ("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "FAILING PAGES", "NEXT RUN",
-         "LAST ERROR"),
+         "BREAK", "LAST ERROR"),
     ]  # fmt: skip
     with Store(config.database) as store:
         for source in config.sources:
@@ -447,6 +447,7 @@ def _status(args: argparse.Namespace) -> int:
                     str(state.failures),
                     str(len(failing)),
                     upcoming,
+                    redact_text("; ".join(state.broken)) or "-",
                     redact_text(error),
                 )
             )

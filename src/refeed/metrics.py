@@ -69,6 +69,12 @@ class Metrics:
         self.feed_items = Gauge(
             "refeed_feed_items", "Items stored for each source's feed", ["source"], registry=r
         )
+        self.broken = Gauge(
+            "refeed_source_broken",
+            "1 while a source's output looks broken (refeed status says why), else 0",
+            ["source"],
+            registry=r,
+        )
 
     # -- recording ----------------------------------------------------------
 
@@ -87,11 +93,14 @@ class Metrics:
         if published:
             self.published.labels(source).inc(published)
 
-    def source_state(self, source: str, last_success: datetime | None, items: int) -> None:
+    def source_state(
+        self, source: str, last_success: datetime | None, items: int, *, broken: bool = False
+    ) -> None:
         """Set the gauges of one source from the store (called before each scrape)."""
         if last_success is not None:
             self.last_success.labels(source).set(last_success.timestamp())
         self.feed_items.labels(source).set(items)
+        self.broken.labels(source).set(int(broken))
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

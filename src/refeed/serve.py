@@ -17,6 +17,8 @@ Health: a source is stale when its last success (or, before any, the server's st
 is older than three schedule periods. In ``refeed daemon --serve`` the scheduler must
 also be running. ``refeed serve`` alone has no scheduler and judges only from the
 store, so it reports the health of whatever process (cron, a daemon) runs the cycles.
+A source whose output looks broken (:mod:`refeed.breaks`) makes the service degraded,
+not unhealthy: ``/healthz`` stays 200 and names it, as ``/metrics`` and the index do.
 """
 
 from __future__ import annotations
@@ -137,6 +139,21 @@ def health_problems(
                 f"periods ({int(limit.total_seconds())} s) ago{error}"
             )
     return problems
+
+
+def source_breaks(config: Config, states: dict[str, SourceState]) -> list[str]:
+    """One line per enabled source whose output looks broken (refeed.breaks); [] when none."""
+    lines = []
+    for source in config.sources:
+        state = states.get(source.name)
+        if source.enabled and state is not None and state.broken:
+            since = _when(state.broken_since)
+            lines.append(f"{source.name}: broken since {since}: {_reasons(state)}")
+    return lines
+
+
+def _reasons(state: SourceState) -> str:
+    return redact_text("; ".join(state.broken))
 
 
 # -- feed files -------------------------------------------------------------------
@@ -301,8 +318,13 @@ class _App:
         problems += health_problems(
             self.config, states, now=datetime.now(UTC), started=self.started, periods=self.periods
         )
+        broken = source_breaks(self.config, states)  # degraded: still 200
         if problems:
-            return PlainTextResponse("unhealthy\n" + "\n".join(problems) + "\n", status_code=503)
+            lines = "\n".join(problems + broken)
+            return PlainTextResponse(f"unhealthy\n{lines}\n", status_code=503)
+        if broken:
+            lines = "\n".join(broken)
+            return PlainTextResponse(f"degraded\n{lines}\n", headers={"Cache-Control": "no-store"})
         return PlainTextResponse("ok\n", headers={"Cache-Control": "no-store"})
 
     async def metrics_page(self, request: Request) -> Response:
@@ -313,6 +335,7 @@ class _App:
                 source.name,
                 state.last_success if state else None,
                 min(counts.get(source.name, 0), self.config.max_items_of(source)),
+                broken=bool(state and state.broken),
             )
         return Response(
             self.metrics.exposition(),
@@ -426,6 +449,11 @@ def render_index(config: Config, rows: list[IndexRow], base: str) -> str:
             error += (
                 f'<p class="error">{len(failing)} page(s) keep failing, e.g. '
                 f"<code>{e(redact_text(url))}</code> ({times} times): {e(redact_text(cause))}</p>"
+            )
+        if state.broken:
+            error += (
+                f'<p class="error">Output looks broken since {_when(state.broken_since)}: '
+                f"{e(_reasons(state))}</p>"
             )
         disabled = " (disabled)" if not source.enabled else ""
         link = public_link(info.link)  # never a javascript: link on refeed's own origin

@@ -65,7 +65,8 @@ _HELP: dict[str, tuple[str, list[str]]] = {
     ),
     "status": (
         "A table of the sources: last run, last success, stored items, failures, failing "
-        "pages, next run (and backoff) and the last error.",
+        "pages, next run (and backoff), break (why the output looks broken) and the last "
+        "error.",
         ["refeed status", "refeed status -c /etc/refeed/config.yaml"],
     ),
     "check": (

@@ -267,3 +267,21 @@ def test_cycles_are_kept_with_their_break_in_bounds(
     assert [x.chars for c in history for x in c.extracted] == [90, 2400, 120]
     assert [len(c.extracted) for c in history] == [0, 1, 2]
     assert store.history("other") == [CycleRecord(listed=0)]
+
+
+def test_a_database_of_the_previous_schema_gains_the_history(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = raw(path)
+    for number, script in enumerate(MIGRATIONS[:5], start=1):
+        db.executescript(f"BEGIN;\n{script}\n;PRAGMA user_version = {number}; COMMIT;")
+    db.execute(
+        "INSERT INTO sources (name, last_run, failures) VALUES ('news', ?, 2)", (T0.isoformat(),)
+    )
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.state("news") == SourceState("news", last_run=T0, failures=2)
+        assert store.history("news") == []
+        store.record_cycle("news", CycleRecord(listed=0), broken=("empty",), at=T0)
+        assert store.state("news").broken == ("empty",)
+        assert store.state("news").failures == 2

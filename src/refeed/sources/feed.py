@@ -22,6 +22,7 @@ from refeed.decode import decode
 from refeed.errors import ParseError
 from refeed.models import Enclosure, Entry, Listing, Response
 from refeed.sources import dates
+from refeed.sources.discover import feed_links, looks_like_html
 from refeed.sources.jsonfeed import looks_like_json, parse_json_feed
 from refeed.sources.text import from_struct, language_tag, number, paragraphs, person, plain, words
 from refeed.urls import absolute_web_url, canonical_url
@@ -39,10 +40,13 @@ def parse_feed(response: Response, limit: int | None = None) -> Listing:
     empty one (an RSS or Atom document without entries yet); a document feedparser cannot
     tell the kind of, with no channel title and no entries, is a :class:`ParseError`. At most *limit* entries are kept,
     and feedparser is given only the first few times that many (:func:`first_entries`).
+    An HTML page is a :class:`ParseError` that names the feed the page links, if any.
     """
     decoded = decode(response.body, response.content_type)
     if looks_like_json(response.body) or "json" in (response.content_type or "").lower():
         return parse_json_feed(decoded.text, response.url, limit)
+    if looks_like_html(decoded.text, response.content_type):
+        raise ParseError(_page_not_feed(decoded.text, response.url), url=response.url)
     text = _XML_ENCODING.sub(r"\1\2utf-8\2", decoded.text, count=1)
     body = text.encode("utf-8")
     if limit is not None:
@@ -83,6 +87,18 @@ def parse_feed(response: Response, limit: int | None = None) -> Listing:
             or channel.get("icon"),
         ),
         dropped=dropped,
+    )
+
+
+def _page_not_feed(text: str, url: str) -> str:
+    """What to do about a ``feed:`` URL that answers with an HTML page: the feed it links,
+    if it links one."""
+    links = feed_links(text, url)
+    if links:
+        return f"an HTML page, not a feed; its feed is {links[0]}: use that as feed:"
+    return (
+        "an HTML page, not a feed, and it links no feed: give the feed's own URL as feed:,"
+        " or use page: to take the article links on it"
     )
 
 

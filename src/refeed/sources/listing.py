@@ -12,6 +12,7 @@ from refeed.decode import decode
 from refeed.dom import parse_html
 from refeed.errors import ParseError
 from refeed.models import Entry, Listing, Response
+from refeed.sources.discover import feed_kind
 from refeed.sources.text import language_tag, plain
 from refeed.urls import absolute_web_url, canonical_url, site_of
 
@@ -32,8 +33,14 @@ def parse_listing(
     Automatic: same-site links outside the page chrome (nav, header, footer,
     aside) whose text looks like a headline (several words) and whose path does
     not look like a section, tag or service page. At most *limit* entries are kept.
+    A feed is a :class:`ParseError` saying to use ``feed:``.
     """
     decoded = decode(response.body, response.content_type)
+    kind = feed_kind(decoded.text)
+    if kind is not None:
+        raise ParseError(
+            f"a feed ({kind}), not a listing page: use feed: instead of page:", url=response.url
+        )
     try:
         root = parse_html(decoded.text)
     except ParseError as exc:

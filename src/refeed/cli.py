@@ -1,4 +1,5 @@
-"""The ``refeed`` command line: run, daemon, serve, extract, preview, status, check, demo."""
+"""The ``refeed`` command line: run, daemon, serve, extract, preview, status, check, demo,
+add, import, export."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -206,6 +207,8 @@ def _parser() -> argparse.ArgumentParser:
     check = _command(sub, "check", [common], "validate the config and show each source's settings")
     with_config(check)
 
+    _source_commands(sub, common, with_config)
+
     demo = _command(
         sub, "demo", [common], "offline showcase: serve a sample site locally and refeed it"
     )
@@ -223,6 +226,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _source_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+    with_config: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """add, import and export (their work is in refeed.subscribe)."""
+    add = sub.add_parser(
+        "add",
+        parents=[common],
+        help="find the feed of a URL (a feed, a homepage, a listing page), preview it and "
+        "append it to the config",
+    )
+    add.add_argument("url", help="a feed, a site's homepage or a listing page")
+    add.add_argument("--name", metavar="N", help="the source's name (default: from its title)")
+    with_config(add)
+    add.add_argument(
+        "--dry-run", action="store_true", help="print what would be appended; write nothing"
+    )
+    add.add_argument(
+        "--allow-private-networks",
+        action="store_true",
+        help="the source is on a private or loopback address: allow it for this source "
+        "(written into its entry)",
+    )
+    import_ = sub.add_parser(
+        "import", parents=[common], help="append the feeds of an OPML file to the config"
+    )
+    import_.add_argument("opml", type=Path, help="subscriptions.opml, as a feed reader exports")
+    with_config(import_)
+    import_.add_argument(
+        "--dry-run", action="store_true", help="say what would be added; write nothing"
+    )
+    export = sub.add_parser(
+        "export", parents=[common], help="the config's sources (their own feeds) as OPML"
+    )
+    with_config(export)
+    export.add_argument(
+        "-o", "--output", type=Path, default=None, help="write to FILE (default: stdout)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     setup_logging(verbose=args.verbose, quiet=args.quiet, fmt=args.log_format)
@@ -236,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check": _check,
             "status": _status,
             "demo": _demo,
+            "add": _add,
+            "import": _import,
+            "export": _export,
         }[args.command]
         return command(args)
     except ConfigError as exc:
@@ -491,3 +538,27 @@ def _demo(args: argparse.Namespace) -> int:
         assert sock is not None
         asyncio.run(serve(config, sock))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _add(args: argparse.Namespace) -> int:
+    from refeed.subscribe import add
+
+    return add(
+        args.config,
+        args.url,
+        name=args.name,
+        dry_run=args.dry_run,
+        allow_private=args.allow_private_networks,
+    )
+
+
+def _import(args: argparse.Namespace) -> int:
+    from refeed.subscribe import import_opml
+
+    return import_opml(args.config, args.opml, dry_run=args.dry_run)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from refeed.subscribe import export_opml
+
+    return export_opml(args.config, args.output)

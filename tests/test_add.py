@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import feedparser
 import pytest
 from lxml import etree
 
-from conftest import ROOT, Site, rss
+from conftest import ROOT, Site, rss, run_refeed
 from pages import STORY, page
 from refeed.cli import main
 from refeed.config import load_config
@@ -121,6 +122,40 @@ def test_add_a_page_without_any_feed_adds_a_page_source(
     assert load_config(config).sources[-1].page == listing
 
 
+def test_a_source_added_by_the_command_line_runs_in_a_cycle(site: Site, tmp_path: Path) -> None:
+    _news_site(site)
+    site.add(
+        "",
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/feeds/main.xml">'
+        f"</head><body>{HEADLINES}</body></html>",
+    )
+    config = _config(tmp_path)
+    added = run_refeed("add", site.base, "-c", str(config))
+    assert added.returncode == 0, added.stderr
+    assert f"refeed run -c {config} --source harbour-news" in added.stdout
+    ran = run_refeed("run", "-c", str(config), "--source", "harbour-news")
+    assert ran.returncode == 0, ran.stderr
+    feed = feedparser.parse(str(tmp_path / "feeds" / "harbour-news.atom"))
+    assert sorted(e.title for e in feed.entries) == ["Fishermen move", "Quay to be rebuilt"]
+    assert all(STORY[3] in e.content[0].value for e in feed.entries)  # the full text
+
+
+def test_add_says_why_the_feed_a_page_links_was_not_taken(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _news_site(site)
+    site.add(
+        "",
+        '<html><head><link rel="alternate" type="application/atom+xml" href="/gone.atom">'
+        f"</head><body>{HEADLINES}</body></html>",
+    )
+    config = _config(tmp_path)
+    assert _add(site.base, "-c", str(config), "--name", "front") == 0
+    assert _appended(config) == f"  - name: front\n    page: {site.base}\n"
+    out = capsys.readouterr().out
+    assert f"(the feed it links failed: {site.url('gone.atom')}: HTTP 404 Not Found)" in out
+
+
 def test_add_refuses_a_duplicate_and_a_page_without_articles(
     site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -145,6 +180,18 @@ def test_add_refuses_a_duplicate_and_a_page_without_articles(
     [said] = _said(capsys)
     assert "found no feed" in said and "links:" in said
     assert config.read_text("utf-8") == before
+
+
+def test_import_keeps_windows_line_endings(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_bytes((HEAD + TAIL).replace("\n", "\r\n").encode())
+    opml = tmp_path / "one.opml"
+    opml.write_bytes(
+        b'<opml><body><outline text="One" xmlUrl="https://one.example/rss"/></body></opml>'
+    )
+    assert main(["import", str(opml), "-c", str(config)]) == 0
+    added = "  - name: one\n    feed: https://one.example/rss\n"
+    assert config.read_bytes() == (HEAD + added + TAIL).replace("\n", "\r\n").encode()
 
 
 def test_add_dry_run_prints_the_entry_and_writes_nothing(

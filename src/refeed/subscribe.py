@@ -68,7 +68,7 @@ class Existing:
     def read(cls, path: Path) -> Existing:
         if path.exists():
             config = load_config(path)
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # its line endings as they are
             exists = True
         else:
             config, text, exists = Config(), "", False
@@ -77,6 +77,17 @@ class Existing:
             found.names.add(source.name)
             found.urls[_same(source.url)] = source.name
         return found
+
+    def refuse(self, name: str | None, url: str) -> None:
+        """A :class:`RefeedError` if a source is already named *name* or at *url*."""
+        if name is not None and name in self.names:
+            raise RefeedError(
+                f"{self.path}: a source is already named {name!r}; choose another --name"
+            )
+        if (known := self.named(url)) is not None:
+            raise RefeedError(
+                f"{self.path}: {redact(url)} is already there, as the source {known!r}"
+            )
 
     def named(self, url: str) -> str | None:
         """The name of the source already at *url*, if one is."""
@@ -142,18 +153,18 @@ async def _get(fetcher: Fetcher, url: str, *, feed: bool) -> Response:
     )
 
 
-async def _try_feed(fetcher: Fetcher, url: str) -> Listing | None:
-    """The feed at *url*, or None when there is none (an error, a page, not a feed)."""
+async def _try_feed(fetcher: Fetcher, url: str) -> Listing | str:
+    """The feed at *url*, or why there is none there (an error, a page, not a feed)."""
     try:
         response = await _get(fetcher, url, feed=True)
-    except FetchError:
-        return None
+    except FetchError as exc:
+        return exc.message
     if feed_kind(decode(response.body, response.content_type).text) is None:
-        return None
+        return "not a feed"
     try:
         return parse_feed(response)
-    except ParseError:
-        return None
+    except ParseError as exc:
+        return exc.message
 
 
 async def discover(fetcher: Fetcher, url: str) -> Found:
@@ -166,31 +177,35 @@ async def discover(fetcher: Fetcher, url: str) -> Found:
         listing = parse_feed(response)
         return Found("feed", url, listing, f"{redact(url)} is a feed ({kind})")
     linked = feed_links(text, response.url) if looks_like_html(text, response.content_type) else []
+    failed: list[str] = []  # the linked feeds that could not be read, and why
     for candidate in linked:
         linked_feed = await _try_feed(fetcher, candidate)
-        if linked_feed is not None:
+        if isinstance(linked_feed, Listing):
             how = f'{redact(url)} links its feed with <link rel="alternate">: {redact(candidate)}'
             return Found("feed", candidate, linked_feed, how)
+        failed.append(f"{redact(candidate)}: {linked_feed}")
     for candidate in guessed_feed_urls(response.url):
         if candidate in linked:
             continue
         guessed = await _try_feed(fetcher, candidate)
-        if guessed is not None:
+        if isinstance(guessed, Listing):
             how = f"{redact(url)} links no feed; there is one at {redact(candidate)}"
             return Found("feed", candidate, guessed, how)
+    linked_note = f" (the feed it links failed: {'; '.join(failed)})" if failed else ""
     try:
         listing = parse_listing(response)
     except ParseError as exc:
-        raise RefeedError(f"{redact(url)}: {exc.message}") from None
+        raise RefeedError(f"{redact(url)}: {exc.message}{linked_note}") from None
     if not listing.entries:
         raise RefeedError(
             f"{redact(url)}: found no feed (none linked, none at /feed, /rss, /atom.xml, ...)"
-            " and no article links on the page; add it by hand as page: with a links:"
-            " selector (refeed's README, Configuration)"
+            f"{linked_note} and no article links on the page; add it by hand as page: with a"
+            " links: selector (refeed's README, Configuration)"
         )
     how = (
-        f"{redact(url)} links no feed and none was found at /feed, /rss, /atom.xml, ...:"
-        f" a page: source, its article links found automatically ({len(listing.entries)} now)"
+        f"{redact(url)} links no feed and none was found at /feed, /rss, /atom.xml, ..."
+        f"{linked_note}: a page: source, its article links found automatically"
+        f" ({len(listing.entries)} now)"
     )
     return Found("page", url, listing, how)
 
@@ -271,12 +286,10 @@ def add(
     out: TextIO | None = None,
 ) -> int:
     """``refeed add``: find the source at *url*, preview it and append it to *path*."""
-    out = out or sys.stdout
     from refeed.cycle import fetch_settings, source_policy
 
+    out = out or sys.stdout
     url = _check_url(url.strip())
-    existing = Existing.read(path)
-    where = path.name
     if name is not None:
         try:
             SourceConfig(name=name, page=url)
@@ -285,10 +298,8 @@ def add(
                 f"--name {name!r} is not a slug: use lower-case letters, digits, '.', '_' and '-'"
                 " (it names the output files)"
             ) from None
-    if name is not None and name in existing.names:
-        raise RefeedError(f"{path}: a source is already named {name!r}; choose another --name")
-    if (known := existing.named(url)) is not None:
-        raise RefeedError(f"{path}: {redact(url)} is already there, as the source {known!r}")
+    existing = Existing.read(path)
+    existing.refuse(name, url)
     policy = source_policy(existing.config, existing.policy_source(url, allow_private))
 
     async def work() -> tuple[Found, list[Preview]]:
@@ -298,6 +309,8 @@ def add(
                 return found, await preview(fetcher, found)
 
     found, previews = asyncio.run(work())
+    existing = Existing.read(path)  # as it is now: it may have been edited meanwhile
+    existing.refuse(name, url)
     if (known := existing.named(found.url)) is not None:
         raise RefeedError(
             f"{path}: {redact(found.url)} (found at {redact(url)}) is already there, as the"
@@ -306,17 +319,17 @@ def add(
     name = name or derive_name(found.listing.title, found.url, existing.names)
     entry = _entry(name, found.kind, found.url, allow_private)
     text = _new_text(existing, [entry])
-    title = found.listing.title or "untitled"
     print(found.how, file=out)
-    print(f'"{title}", {len(found.listing.entries)} items', file=out)
+    print(f'"{found.listing.title or "untitled"}", {len(found.listing.entries)} items', file=out)
     _print_previews(previews, out)
     if dry_run:
-        print(f"\nWould append to {where} (--dry-run: nothing written):", file=out)
-    else:
-        write_config(path, text)
-        made = "" if existing.exists else " (a new file)"
-        print(f"\nAdded to {path}{made}:", file=out)
+        print(f"\nWould append to {path} (--dry-run: nothing written):", file=out)
+        out.write(render_entries([entry]))
+        return 0
+    write_config(path, text)
+    print(f"\nAdded to {path}{'' if existing.exists else ' (a new file)'}:", file=out)
     out.write(render_entries([entry]))
+    print(f"\nFetch it now with: refeed run -c {path} --source {name}", file=out)
     return 0
 
 

@@ -206,22 +206,36 @@ def test_add_dry_run_prints_the_entry_and_writes_nothing(
     assert config.read_text("utf-8") == HEAD + TAIL
 
 
-def test_add_makes_a_new_config_and_reaches_loopback_only_when_told(
+def test_add_reaches_loopback_only_where_the_config_allows_it(
     site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     feed = _news_site(site)
-    config = tmp_path / "new" / "config.yaml"
+    config = tmp_path / "new" / "config.yaml"  # none yet: the defaults, so no private address
     assert _add(feed, "-c", str(config)) == 1  # the SSRF guard, as in a cycle
     err = capsys.readouterr().err
     assert "refused to connect to 127.0.0.1" in err and "allow_private_networks" in err
     assert not config.exists() and not site.hits
-    assert _add(feed, "-c", str(config), "--allow-private-networks") == 0
-    text = config.read_text("utf-8")
-    assert text == NEW_CONFIG + (
-        f"sources:\n  - name: harbour-news\n    feed: {feed}\n    allow_private_networks: true\n"
+    config.parent.mkdir()
+    config.write_text(f"allow_hosts: [127.0.0.1]\nsources:\n  - name: old\n    feed: {feed}x\n")
+    assert _add(feed, "-c", str(config)) == 0  # the host is listed: this source may go there
+    assert [s.name for s in load_config(config).sources] == ["old", "harbour-news"]
+    assert site.hits
+
+
+def test_a_config_that_does_not_exist_yet_is_made(tmp_path: Path) -> None:
+    """By import here (add would need a public site, which the tests cannot reach: it
+    writes by the same code); a URL is taken as it is, not as a template."""
+    opml = tmp_path / "one.opml"
+    opml.write_bytes(
+        b'<opml><body><outline xmlUrl="https://one.example/rss?q=${x}"/></body></opml>'
     )
-    [source] = load_config(config).sources
-    assert source.allow_private_networks is True
+    config = tmp_path / "new" / "config.yaml"
+    assert main(["import", str(opml), "-c", str(config)]) == 0
+    text = config.read_text("utf-8")
+    assert (
+        text == NEW_CONFIG + "sources:\n  - name: one\n    feed: https://one.example/rss?q=$${x}\n"
+    )
+    assert load_config(config).sources[0].feed == "https://one.example/rss?q=${x}"  # as it was
 
 
 def test_add_wants_an_http_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -244,12 +244,6 @@ def _source_commands(
     add.add_argument(
         "--dry-run", action="store_true", help="print what would be appended; write nothing"
     )
-    add.add_argument(
-        "--allow-private-networks",
-        action="store_true",
-        help="the source is on a private or loopback address: allow it for this source "
-        "(written into its entry)",
-    )
     import_ = sub.add_parser(
         "import", parents=[common], help="append the feeds of an OPML file to the config"
     )
@@ -543,13 +537,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     from refeed.subscribe import add
 
-    return add(
-        args.config,
-        args.url,
-        name=args.name,
-        dry_run=args.dry_run,
-        allow_private=args.allow_private_networks,
-    )
+    return add(args.config, args.url, name=args.name, dry_run=args.dry_run)
 
 
 def _import(args: argparse.Namespace) -> int:

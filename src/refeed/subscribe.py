@@ -93,11 +93,9 @@ class Existing:
         """The name of the source already at *url*, if one is."""
         return self.urls.get(_same(url))
 
-    def policy_source(self, url: str, allow_private: bool) -> SourceConfig:
+    def policy_source(self, url: str) -> SourceConfig:
         """A source on *url*'s host, for the network policy the cycle would give it."""
-        return SourceConfig(
-            name="new", page=url, allow_private_networks=True if allow_private else None
-        )
+        return SourceConfig(name="new", page=url)
 
 
 def _same(url: str) -> str:
@@ -258,11 +256,9 @@ def _check_url(url: str) -> str:
     return url
 
 
-def _entry(name: str, kind: str, url: str, allow_private: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": name, kind: url}
-    if allow_private:
-        entry["allow_private_networks"] = True
-    return entry
+def _entry(name: str, kind: str, url: str) -> dict[str, Any]:
+    """A source's entry; its URL is taken as it is, not as a ``${VARIABLE}`` template."""
+    return {"name": name, kind: url.replace("${", "$${")}
 
 
 def _new_text(existing: Existing, entries: Sequence[dict[str, Any]]) -> str:
@@ -282,7 +278,6 @@ def add(
     *,
     name: str | None = None,
     dry_run: bool = False,
-    allow_private: bool = False,
     out: TextIO | None = None,
 ) -> int:
     """``refeed add``: find the source at *url*, preview it and append it to *path*."""
@@ -300,7 +295,7 @@ def add(
             ) from None
     existing = Existing.read(path)
     existing.refuse(name, url)
-    policy = source_policy(existing.config, existing.policy_source(url, allow_private))
+    policy = source_policy(existing.config, existing.policy_source(url))
 
     async def work() -> tuple[Found, list[Preview]]:
         async with Fetcher(fetch_settings(existing.config)) as fetcher:
@@ -317,7 +312,7 @@ def add(
             f" source {known!r}"
         )
     name = name or derive_name(found.listing.title, found.url, existing.names)
-    entry = _entry(name, found.kind, found.url, allow_private)
+    entry = _entry(name, found.kind, found.url)
     text = _new_text(existing, [entry])
     print(found.how, file=out)
     print(f'"{found.listing.title or "untitled"}", {len(found.listing.entries)} items', file=out)
@@ -373,7 +368,7 @@ def import_opml(path: Path, opml: Path, *, dry_run: bool = False, out: TextIO | 
         existing.names.add(name)
         existing.urls[_same(sub.url)] = name
         added.add(name)
-        entries.append(_entry(name, sub.kind, sub.url, allow_private=False))
+        entries.append(_entry(name, sub.kind, sub.url))
         print(f"added    {name}  {redact(sub.url)}", file=out)
     for skip in skipped:
         print(f"skipped  {skip}", file=out)

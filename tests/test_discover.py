@@ -91,9 +91,13 @@ def test_a_feed_url_answering_with_a_page_names_the_feed_it_links() -> None:
         "<https://news.example/>: an HTML page, not a feed; its feed is "
         "https://news.example/feed.xml: use that as feed:"
     )
-    bare = Response("https://news.example/", 200, b"<html><body><p>Hi</p></body></html>", None)
-    with pytest.raises(ParseError, match="an HTML page, not a feed, and it links no feed"):
-        parse_feed(bare)
+    bare = b"<html><head><title>Just a\n moment...</title></head><body><p>Hi</p></body></html>"
+    with pytest.raises(ParseError) as caught:
+        parse_feed(Response("https://news.example/", 200, bare, None))
+    assert caught.value.message == (
+        "an HTML page ('Just a moment...'), not a feed, and it links no feed: give the feed's"
+        " own URL as feed:, or use page: to take the article links on it"
+    )
 
 
 def test_a_page_url_answering_with_a_feed_says_to_use_feed() -> None:

@@ -151,7 +151,7 @@ async def _get(fetcher: Fetcher, url: str, *, feed: bool) -> Response:
     )
 
 
-async def _try_feed(fetcher: Fetcher, url: str) -> Listing | str:
+async def _try_feed(fetcher: Fetcher, url: str, limit: int) -> Listing | str:
     """The feed at *url*, or why there is none there (an error, a page, not a feed)."""
     try:
         response = await _get(fetcher, url, feed=True)
@@ -160,24 +160,30 @@ async def _try_feed(fetcher: Fetcher, url: str) -> Listing | str:
     if feed_kind(decode(response.body, response.content_type).text) is None:
         return "not a feed"
     try:
-        return parse_feed(response)
+        return parse_feed(response, limit)
     except ParseError as exc:
         return exc.message
 
 
-async def discover(fetcher: Fetcher, url: str) -> Found:
+async def discover(fetcher: Fetcher, url: str, limit: int = defaults.MAX_ITEMS) -> Found:
     """The source at *url*: the feed it is, links or has at a common path, else *url*
-    as a listing page with automatic links. A page without any is a :class:`RefeedError`."""
+    as a listing page with automatic links (at most *limit* items of either). A page
+    without any is a :class:`RefeedError`."""
     response = await _get(fetcher, url, feed=False)
     text = decode(response.body, response.content_type).text
     kind = feed_kind(text)
     if kind is not None:
-        listing = parse_feed(response)
+        if len(response.body) > defaults.MAX_FEED_BYTES:  # what a cycle would refuse
+            raise RefeedError(
+                f"{redact(url)}: a feed ({kind}) of {len(response.body)} bytes, over the"
+                f" {defaults.MAX_FEED_BYTES} byte cap of a feed"
+            )
+        listing = parse_feed(response, limit)
         return Found("feed", url, listing, f"{redact(url)} is a feed ({kind})")
     linked = feed_links(text, response.url) if looks_like_html(text, response.content_type) else []
     failed: list[str] = []  # the linked feeds that could not be read, and why
     for candidate in linked:
-        linked_feed = await _try_feed(fetcher, candidate)
+        linked_feed = await _try_feed(fetcher, candidate, limit)
         if isinstance(linked_feed, Listing):
             how = f'{redact(url)} links its feed with <link rel="alternate">: {redact(candidate)}'
             return Found("feed", candidate, linked_feed, how)
@@ -185,13 +191,13 @@ async def discover(fetcher: Fetcher, url: str) -> Found:
     for candidate in guessed_feed_urls(response.url):
         if candidate in linked:
             continue
-        guessed = await _try_feed(fetcher, candidate)
+        guessed = await _try_feed(fetcher, candidate, limit)
         if isinstance(guessed, Listing):
             how = f"{redact(url)} links no feed; there is one at {redact(candidate)}"
             return Found("feed", candidate, guessed, how)
     linked_note = f" (the feed it links failed: {'; '.join(failed)})" if failed else ""
     try:
-        listing = parse_listing(response)
+        listing = parse_listing(response, limit=limit)
     except ParseError as exc:
         raise RefeedError(f"{redact(url)}: {exc.message}{linked_note}") from None
     if not listing.entries:
@@ -300,7 +306,7 @@ def add(
     async def work() -> tuple[Found, list[Preview]]:
         async with Fetcher(fetch_settings(existing.config)) as fetcher:
             with network_policy(policy):
-                found = await discover(fetcher, url)
+                found = await discover(fetcher, url, existing.config.max_items)
                 return found, await preview(fetcher, found)
 
     found, previews = asyncio.run(work())

@@ -112,6 +112,18 @@ def feed_links(text: str, url: str) -> list[str]:
     return [href for _comments, href in sorted(found, key=lambda f: f[0])]
 
 
+def page_title(text: str, limit: int = 80) -> str | None:
+    """The ``<title>`` of a page, on one line and at most *limit* characters long."""
+    try:
+        title = parse_html(text).findtext(".//title")
+    except ParseError:
+        return None
+    title = " ".join((title or "").split())
+    if len(title) > limit:
+        title = title[: limit - 3].rstrip() + "..."
+    return title or None
+
+
 def guessed_feed_urls(url: str) -> list[str]:
     """Where a site's unlinked feed may be: :data:`COMMON_PATHS` beside the page (for a
     page below the site's root, ``/news/`` gives ``/news/feed`` first), then at the root."""

@@ -22,7 +22,7 @@ from refeed.decode import decode
 from refeed.errors import ParseError
 from refeed.models import Enclosure, Entry, Listing, Response
 from refeed.sources import dates
-from refeed.sources.discover import feed_links, looks_like_html
+from refeed.sources.discover import feed_links, looks_like_html, page_title
 from refeed.sources.jsonfeed import looks_like_json, parse_json_feed
 from refeed.sources.text import from_struct, language_tag, number, paragraphs, person, plain, words
 from refeed.urls import absolute_web_url, canonical_url
@@ -96,9 +96,10 @@ def _page_not_feed(text: str, url: str) -> str:
     links = feed_links(text, url)
     if links:
         return f"an HTML page, not a feed; its feed is {links[0]}: use that as feed:"
+    title = page_title(text)  # an error or login page says so there
     return (
-        "an HTML page, not a feed, and it links no feed: give the feed's own URL as feed:,"
-        " or use page: to take the article links on it"
+        f"an HTML page{f' ({title!r})' if title else ''}, not a feed, and it links no feed:"
+        " give the feed's own URL as feed:, or use page: to take the article links on it"
     )
 
 

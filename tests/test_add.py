@@ -253,6 +253,8 @@ def test_names_come_from_the_title_else_the_host_and_are_unique() -> None:
         "ars-technica-2"
     )
     assert derive_name("Новости", "https://www.news.example.ru/rss", set()) == "news-example"
+    assert derive_name("Home | Harbour News", "https://x.example/", set()) == "harbour-news"
+    assert derive_name("Home", "https://www.harbour.example/", set()) == "harbour"
     assert derive_name(None, "http://127.0.0.1:8000/feed", set()) == "127-0-0-1"
     assert derive_name("Café Olé", "https://x.example/", set()) == "cafe-ole"
 

@@ -41,6 +41,11 @@ _PREVIEW_CHARS = 160
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»·]\s+|\s*[|»·]\s*")  # "News - Home", "Blog | Site"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _MAX_NAME = 40
+# titles that say nothing of a site ("Home | Harbour News"): the next part, or the host
+_GENERIC = frozenset(
+    ["home", "homepage", "home-page", "index", "welcome", "main", "start", "front-page",
+     "untitled", "rss", "feed", "atom", "rss-feed", "atom-feed", "latest"]
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +130,12 @@ def host_name(url: str) -> str:
 
 
 def derive_name(title: str | None, url: str, taken: set[str]) -> str:
-    """A name for a new source: its title's first part (``"BBC News - Home"`` gives
-    ``bbc-news``) if that makes a name, else its host's; ``-2``, ``-3``, ... if taken."""
-    base = ""
-    if title:
-        first = _TITLE_SEPARATORS.split(title.strip(), maxsplit=1)[0]
-        base = slug(first)
-    if len(base) < 2:
+    """A name for a new source: the first part of its title that says something
+    (``"BBC News - Home"`` and ``"Home | BBC News"`` give ``bbc-news``), else its host's;
+    ``-2``, ``-3``, ... if taken."""
+    parts = [slug(part) for part in _TITLE_SEPARATORS.split(title.strip())] if title else []
+    base = next((p for p in parts if len(p) >= 2 and p not in _GENERIC), "")
+    if not base:
         base = host_name(url)
     name, number = base, 2
     while name in taken:
@@ -209,7 +213,6 @@ async def discover(fetcher: Fetcher, url: str, limit: int = defaults.MAX_ITEMS) 
     how = (
         f"{redact(url)} links no feed and none was found at /feed, /rss, /atom.xml, ..."
         f"{linked_note}: a page: source, its article links found automatically"
-        f" ({len(listing.entries)} now)"
     )
     return Found("page", url, listing, how)
 
@@ -321,7 +324,8 @@ def add(
     entry = _entry(name, found.kind, found.url)
     text = _new_text(existing, [entry])
     print(found.how, file=out)
-    print(f'"{found.listing.title or "untitled"}", {len(found.listing.entries)} items', file=out)
+    count = len(found.listing.entries)
+    print(f'"{found.listing.title or "untitled"}", {_items(count)}', file=out)
     _print_previews(previews, out)
     if dry_run:
         print(f"\nWould append to {path} (--dry-run: nothing written):", file=out)
@@ -334,11 +338,16 @@ def add(
     return 0
 
 
+def _items(count: int) -> str:
+    return "1 item" if count == 1 else f"{count} items"
+
+
 def _print_previews(previews: Sequence[Preview], out: TextIO) -> None:
     if not previews:
         print("(no items to preview yet)", file=out)
         return
-    print(f"\nThe first {len(previews)} items, as refeed extracts them:", file=out)
+    first = "The first item" if len(previews) == 1 else f"The first {len(previews)} items"
+    print(f"\n{first}, as refeed extracts it{'' if len(previews) == 1 else 's'}:", file=out)
     for item in previews:
         print(f"- {item.title}\n  {redact(item.url)}", file=out)
         if item.error is not None:

@@ -76,6 +76,7 @@ def test_add_a_feed_url_previews_it_and_appends_it_keeping_the_file(
     assert _appended(config) == f"  - name: harbour-news\n    feed: {feed}\n"
     out = capsys.readouterr().out
     assert f"{feed} is a feed (RSS)" in out and '"Harbour News", 2 items' in out
+    assert "The first 2 items, as refeed extracts them:" in out
     assert "- Quay to be rebuilt" in out and STORY[0][:60] in out  # the clean text, previewed
     assert [s.name for s in load_config(config).sources] == ["old", "harbour-news"]
 

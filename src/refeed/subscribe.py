@@ -347,7 +347,7 @@ def _print_previews(previews: Sequence[Preview], out: TextIO) -> None:
         print("(no items to preview yet)", file=out)
         return
     first = "The first item" if len(previews) == 1 else f"The first {len(previews)} items"
-    print(f"\n{first}, as refeed extracts it{'' if len(previews) == 1 else 's'}:", file=out)
+    print(f"\n{first}, as refeed extracts {'it' if len(previews) == 1 else 'them'}:", file=out)
     for item in previews:
         print(f"- {item.title}\n  {redact(item.url)}", file=out)
         if item.error is not None:

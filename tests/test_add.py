@@ -374,5 +374,6 @@ def test_the_source_commands_have_help_and_are_in_the_readme(
     with pytest.raises(SystemExit) as exited:
         main([command, "--help"])
     assert exited.value.code == 0
-    assert f"usage: refeed {command}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"usage: refeed {command}" in out and f"examples:\n  refeed {command} " in out
     assert f"- `refeed {command}" in (ROOT / "README.md").read_text("utf-8")

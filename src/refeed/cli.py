@@ -80,6 +80,30 @@ _HELP: dict[str, tuple[str, list[str]]] = {
         "print where the clean feeds are. No internet needed.",
         ["refeed demo", "refeed demo --output demo --serve"],
     ),
+    "add": (
+        "Add a source from a feed's URL, a site's homepage or a listing page: the feed "
+        'itself, else the feed the page links (<link rel="alternate">), else one at a '
+        "common path (/feed, /rss, /atom.xml, ...), else a page: source with automatic "
+        "links. Shows the first items as refeed extracts them, then appends the source to "
+        "the config, leaving the rest of the file as it was (a missing file is created). A "
+        "URL or name already there is refused.",
+        [
+            "refeed add https://example.org/",
+            "refeed add https://example.org/news/ --name example-news --dry-run",
+        ],
+    ),
+    "import": (
+        "Append the feeds of an OPML file (what feed readers export; categories included) "
+        "to the config, leaving the rest of the file as it was. Feeds already there, or "
+        "listed twice, are skipped, and each one skipped says why.",
+        ["refeed import subscriptions.opml", "refeed import feeds.opml -c config.yaml --dry-run"],
+    ),
+    "export": (
+        "Write the config's sources, their own feeds (not refeed's: those are in "
+        'index.opml), as OPML: a page: source as an outline of type "link", which '
+        "import reads back. Credentials in URLs are masked.",
+        ["refeed export > sources.opml", "refeed export -c config.yaml -o sources.opml"],
+    ),
 }
 
 
@@ -232,11 +256,8 @@ def _source_commands(
     with_config: Callable[[argparse.ArgumentParser], None],
 ) -> None:
     """add, import and export (their work is in refeed.subscribe)."""
-    add = sub.add_parser(
-        "add",
-        parents=[common],
-        help="find the feed of a URL (a feed, a homepage, a listing page), preview it and "
-        "append it to the config",
+    add = _command(
+        sub, "add", [common], "find the feed of a URL, preview it and add it to the config"
     )
     add.add_argument("url", help="a feed, a site's homepage or a listing page")
     add.add_argument("--name", metavar="N", help="the source's name (default: from its title)")
@@ -244,17 +265,13 @@ def _source_commands(
     add.add_argument(
         "--dry-run", action="store_true", help="print what would be appended; write nothing"
     )
-    import_ = sub.add_parser(
-        "import", parents=[common], help="append the feeds of an OPML file to the config"
-    )
+    import_ = _command(sub, "import", [common], "append the feeds of an OPML file to the config")
     import_.add_argument("opml", type=Path, help="subscriptions.opml, as a feed reader exports")
     with_config(import_)
     import_.add_argument(
         "--dry-run", action="store_true", help="say what would be added; write nothing"
     )
-    export = sub.add_parser(
-        "export", parents=[common], help="the config's sources (their own feeds) as OPML"
-    )
+    export = _command(sub, "export", [common], "the config's sources (their own feeds) as OPML")
     with_config(export)
     export.add_argument(
         "-o", "--output", type=Path, default=None, help="write to FILE (default: stdout)"

@@ -292,6 +292,7 @@ def test_import_adds_the_nested_feeds_and_says_why_it_skips_others(
         f"2 added to {config}, 4 skipped (1 not an http(s) URL, 1 no feed URL,"
         " 1 already in config.yaml, 1 listed twice)"
     )
+    assert "added    lwn-net  https://lwn.net/headlines/rss  (Tech / Linux)" in out
     assert "skipped  https://old.example/rss.xml: already in config.yaml, as 'old'" in out
     assert "skipped  https://lwn.net/headlines/rss/: listed twice, as 'lwn-net'" in out
     assert "skipped  Gopher: not an http(s) URL: gopher://hole.example/1/" in out

@@ -334,7 +334,11 @@ def add(
     write_config(path, text)
     print(f"\nAdded to {path}{'' if existing.exists else ' (a new file)'}:", file=out)
     out.write(render_entries([entry]))
-    print(f"\nFetch it now with: refeed run -c {path} --source {name}", file=out)
+    print(
+        f"\nFetch it now with: refeed run -c {path} --source {name}"
+        " (a running refeed daemon takes it on SIGHUP)",
+        file=out,
+    )
     return 0
 
 
@@ -384,7 +388,8 @@ def import_opml(path: Path, opml: Path, *, dry_run: bool = False, out: TextIO | 
         existing.urls[_same(sub.url)] = name
         added.add(name)
         entries.append(_entry(name, sub.kind, sub.url))
-        print(f"added    {name}  {redact(sub.url)}", file=out)
+        category = f"  ({sub.category})" if sub.category else ""
+        print(f"added    {name}  {redact(sub.url)}{category}", file=out)
     for skip in skipped:
         print(f"skipped  {skip}", file=out)
     if entries:

@@ -313,6 +313,13 @@ def test_import_refuses_a_file_that_is_not_opml(
     assert main(["import", str(bad), "-c", str(config)]) == 1
     [said] = _said(capsys)
     assert said.startswith(f"refeed: {bad}:1: not well-formed XML")
+    laughs = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 9))
+    bad.write_bytes(
+        f'<!DOCTYPE opml [<!ENTITY e0 "ha">{laughs}]><opml><body>'
+        '<outline text="&e8;" xmlUrl="https://x.example/&e8;"/></body></opml>'.encode()
+    )
+    assert main(["import", str(bad), "-c", str(config)]) == 1  # refused, not expanded
+    assert "not well-formed XML" in capsys.readouterr().err
     bad.write_bytes(b"<rss version='2.0'/>")
     assert main(["import", str(bad), "-c", str(config)]) == 1
     assert "not an OPML file" in capsys.readouterr().err
@@ -366,6 +373,21 @@ def test_export_writes_the_source_feeds_as_opml_that_import_reads_back(
     ]
     subscriptions, skipped = read_opml(written.read_bytes())
     assert [s.kind for s in subscriptions] == ["feed", "page", "feed"] and skipped == []
+
+
+def test_export_masks_values_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REFEED_TEST_FEED_PATH", "private-d41d8cd9")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "sources:\n  - name: news\n    feed: https://u:pw@news.example/${REFEED_TEST_FEED_PATH}/rss\n",
+        encoding="utf-8",
+    )
+    assert main(["export", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert 'xmlUrl="https://***@news.example/***/rss"' in out
+    assert "private-d41d8cd9" not in out and "pw" not in out
 
 
 @pytest.mark.parametrize("command", ["add", "import", "export"])

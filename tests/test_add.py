@@ -72,7 +72,7 @@ def test_add_a_feed_url_previews_it_and_appends_it_keeping_the_file(
 ) -> None:
     feed = _news_site(site)
     config = _config(tmp_path)
-    assert _add(feed, "-c", str(config)) == 0
+    assert _add(feed.replace("http://", "feed://"), "-c", str(config)) == 0  # a reader's link
     assert _appended(config) == f"  - name: harbour-news\n    feed: {feed}\n"
     out = capsys.readouterr().out
     assert f"{feed} is a feed (RSS)" in out and '"Harbour News", 2 items' in out

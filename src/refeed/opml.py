@@ -95,7 +95,7 @@ def _walk(
         if feed or link:
             kind: Literal["feed", "page"] = "feed" if feed else "page"
             raw = feed or link or ""
-            url = web_url(_feed_scheme(raw))
+            url = web_url(from_feed_scheme(raw))
             if url is None:
                 skipped.append(Skipped(title or raw, NOT_WEB, f"{NOT_WEB}: {raw}"))
             else:
@@ -106,7 +106,7 @@ def _walk(
             _walk(outline, (*path, title or "-"), found, skipped)
 
 
-def _feed_scheme(url: str) -> str:
+def from_feed_scheme(url: str) -> str:
     """``feed://host/rss`` and ``feed:https://host/rss`` (the feed: URI scheme some
     readers write) as the http(s) URL they stand for."""
     lower = url.lower()

@@ -31,7 +31,15 @@ from refeed.decode import decode
 from refeed.errors import ConfigError, FetchError, ParseError, RefeedError
 from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, network_policy
 from refeed.models import Listing, Response
-from refeed.opml import NO_FEED, OpmlError, Outline, Skipped, read_opml, sources_opml
+from refeed.opml import (
+    NO_FEED,
+    OpmlError,
+    Outline,
+    Skipped,
+    from_feed_scheme,
+    read_opml,
+    sources_opml,
+)
 from refeed.sources import parse_feed, parse_listing
 from refeed.sources.discover import feed_kind, feed_links, guessed_feed_urls, looks_like_html
 from refeed.urls import canonical_url, redact
@@ -293,7 +301,7 @@ def add(
     from refeed.cycle import fetch_settings, source_policy
 
     out = out or sys.stdout
-    url = _check_url(url.strip())
+    url = _check_url(from_feed_scheme(url.strip()))
     if name is not None:
         try:
             SourceConfig(name=name, page=url)
@@ -412,7 +420,13 @@ def export_opml(path: Path, output: Path | None, *, out: TextIO | None = None) -
     outlines = [Outline(s.kind, s.url, s.title or s.name) for s in config.sources]
     data = sources_opml(outlines)
     if output is None:
-        out.write(data.decode("utf-8"))
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:  # the bytes as declared (UTF-8), whatever the terminal's encoding
+            out.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:
+            out.write(data.decode("utf-8"))
     else:
         write_config(output, data.decode("utf-8"))
     return 0

@@ -32,7 +32,6 @@ from refeed.errors import ConfigError, FetchError, ParseError, RefeedError
 from refeed.fetch import ACCEPT_FEED, ACCEPT_PAGE, Fetcher, network_policy
 from refeed.models import Listing, Response
 from refeed.opml import (
-    NO_FEED,
     OpmlError,
     Outline,
     Skipped,
@@ -384,6 +383,7 @@ def import_opml(path: Path, opml: Path, *, dry_run: bool = False, out: TextIO | 
         raise RefeedError(str(exc)) from None
     existing = Existing.read(path)
     entries: list[dict[str, Any]] = []
+    lines: list[str] = []
     added: set[str] = set()
     for sub in subscriptions:
         known = existing.named(sub.url)
@@ -397,13 +397,15 @@ def import_opml(path: Path, opml: Path, *, dry_run: bool = False, out: TextIO | 
         added.add(name)
         entries.append(_entry(name, sub.kind, sub.url))
         category = f"  ({sub.category})" if sub.category else ""
-        print(f"added    {name}  {redact(sub.url)}{category}", file=out)
-    for skip in skipped:
-        print(f"skipped  {skip}", file=out)
+        lines.append(f"added    {name}  {redact(sub.url)}{category}")
     if entries:
-        text = _new_text(existing, entries)
+        text = _new_text(existing, entries)  # all of them valid, or none written
         if not dry_run:
             write_config(path, text)
+    for line in lines:
+        print(line, file=out)
+    for skip in skipped:
+        print(f"skipped  {skip}", file=out)
     reasons: dict[str, int] = {}
     for skip in skipped:
         reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
@@ -428,12 +430,11 @@ def export_opml(path: Path, output: Path | None, *, out: TextIO | None = None) -
         else:
             out.write(data.decode("utf-8"))
     else:
-        write_config(output, data.decode("utf-8"))
+        write_config(output, data.decode("utf-8"))  # atomically, as a config is
     return 0
 
 
 __all__ = [
-    "NO_FEED",
     "Found",
     "Preview",
     "add",

@@ -97,6 +97,36 @@ def test_add_a_homepage_takes_the_feed_it_links(
     assert "/feed" not in {hit.path for hit in site.hits}  # no path guessed
 
 
+def test_add_a_homepage_takes_the_first_feed_it_links_and_names_the_others(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = _news_site(site)
+    sport = site.add("sport.xml", rss(site, [], title="Sport"), content_type="text/xml")
+    site.add(
+        "",
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/feeds/main.xml">'
+        '<link rel="alternate" type="application/rss+xml" href="/sport.xml">'
+        f"</head><body>{HEADLINES}</body></html>",
+    )
+    assert _add(site.base, "-c", str(_config(tmp_path)), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert f"(it also links {sport}: add one with refeed add URL)" in out
+    assert out.endswith(f"    feed: {feed}\n")
+
+
+def test_add_a_homepage_that_links_its_feed_only_in_the_page(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = _news_site(site)
+    footer = '<footer><a href="/feeds/main.xml">RSS</a></footer></body>'
+    site.add("", HEADLINES.replace("</body>", footer))
+    config = _config(tmp_path)
+    assert _add(site.base, "-c", str(config)) == 0
+    assert _appended(config) == f"  - name: harbour-news\n    feed: {feed}\n"
+    assert f"links its feed in the page: {feed}" in capsys.readouterr().out
+    assert "/feed" not in {hit.path for hit in site.hits}  # found before any guess
+
+
 def test_add_a_homepage_without_a_link_finds_the_feed_at_a_common_path(
     site: Site, tmp_path: Path
 ) -> None:

@@ -11,7 +11,13 @@ from conftest import Site, rss, run_refeed
 from refeed.errors import ParseError
 from refeed.models import Response
 from refeed.sources import parse_feed, parse_listing
-from refeed.sources.discover import feed_kind, feed_links, guessed_feed_urls, looks_like_html
+from refeed.sources.discover import (
+    feed_anchors,
+    feed_kind,
+    feed_links,
+    guessed_feed_urls,
+    looks_like_html,
+)
 
 HOME = """<!DOCTYPE html><html><head><title>Harbour News</title>
 <link rel="stylesheet alternate" type="application/rss+xml" href="/not-a-feed.css">
@@ -41,6 +47,22 @@ def test_feed_links_resolve_against_the_pages_base_and_skip_repeats() -> None:
     assert feed_links(html, "https://news.example/") == ["https://static.example/blog/feed.json"]
     assert feed_links("<html><body><p>no feed</p></body></html>", "https://x.example/") == []
     assert feed_links("", "https://x.example/") == []
+
+
+def test_feed_anchors_are_same_site_links_that_look_like_a_feed() -> None:
+    html = (
+        '<html><body><a href="/news/quay.html">Quay</a> <a href="/rss/">RSS</a>'
+        '<a href="/export/all.rss">all</a> <a href="https://other.example/feed">Feed</a>'
+        '<a href="/about">About our RSS feeds and more</a> <a href="/feeds/main.xml">Get it</a>'
+        '<a href="/2026/rssi-wins.html">RSSI</a> <a href="/feedback">Feedback</a>'
+        '<a href="/news/x">  atom feed </a></body></html>'
+    )
+    assert feed_anchors(html, "https://news.example/") == [
+        "https://news.example/rss/",
+        "https://news.example/export/all.rss",
+        "https://news.example/feeds/main.xml",
+        "https://news.example/news/x",
+    ]
 
 
 def test_guessed_feed_urls_try_beside_the_page_then_the_sites_root() -> None:

@@ -82,11 +82,11 @@ _HELP: dict[str, tuple[str, list[str]]] = {
     ),
     "add": (
         "Add a source from a feed's URL, a site's homepage or a listing page: the feed "
-        'itself, else the feed the page links (<link rel="alternate">), else one at a '
-        "common path (/feed, /rss, /atom.xml, ...), else a page: source with automatic "
-        "links. Shows the first items as refeed extracts them, then appends the source to "
-        "the config, leaving the rest of the file as it was (a missing file is created). A "
-        "URL or name already there is refused.",
+        'itself, else the feed the page links (<link rel="alternate">, else an "RSS" link), '
+        "else one at a common path (/feed, /rss, /atom.xml, ...), else a page: source with "
+        "automatic links. Shows the first items as refeed extracts them, then appends the "
+        "source to the config, leaving the rest of the file as it was (a missing file is "
+        "created). A URL or name already there is refused.",
         [
             "refeed add https://example.org/",
             "refeed add https://example.org/news/ --name example-news --dry-run",

@@ -3,7 +3,8 @@
 ``add`` takes a feed, a site's homepage or a listing page. It fetches it the way a cycle
 fetches a source (:mod:`refeed.fetch`, under the network policy the config gives a
 source on that host), and finds the feed: the URL itself, else a feed the page links
-with ``<link rel="alternate">``, else one at a common path (``/feed``, ``/rss``, ...);
+with ``<link rel="alternate">``, else an "RSS" link in the page, else one at a common
+path (``/feed``, ``/rss``, ...);
 else the page becomes a ``page:`` source with automatic links, if it has article links.
 It shows the first items' clean text, then appends the source to config.yaml
 (:mod:`refeed.configedit`: the rest of the file stays as it was). ``import`` appends an
@@ -40,7 +41,13 @@ from refeed.opml import (
     sources_opml,
 )
 from refeed.sources import parse_feed, parse_listing
-from refeed.sources.discover import feed_kind, feed_links, guessed_feed_urls, looks_like_html
+from refeed.sources.discover import (
+    feed_anchors,
+    feed_kind,
+    feed_links,
+    guessed_feed_urls,
+    looks_like_html,
+)
 from refeed.urls import canonical_url, redact
 
 PREVIEW_ITEMS = 3  # items whose pages `refeed add` extracts before adding
@@ -191,20 +198,31 @@ async def discover(fetcher: Fetcher, url: str, limit: int = defaults.MAX_ITEMS) 
             )
         listing = parse_feed(response, limit)
         return Found("feed", url, listing, f"{redact(url)} is a feed ({kind})")
-    linked = feed_links(text, response.url) if looks_like_html(text, response.content_type) else []
+    page = looks_like_html(text, response.content_type)
+    linked = feed_links(text, response.url) if page else []
     failed: list[str] = []  # the linked feeds that could not be read, and why
-    for candidate in linked:
+    for number, candidate in enumerate(linked):
         linked_feed = await _try_feed(fetcher, candidate, limit)
         if isinstance(linked_feed, Listing):
             how = f'{redact(url)} links its feed with <link rel="alternate">: {redact(candidate)}'
+            others = [redact(other) for other in linked[number + 1 :]]
+            if others:
+                how += f" (it also links {', '.join(others)}: add one with refeed add URL)"
             return Found("feed", candidate, linked_feed, how)
         failed.append(f"{redact(candidate)}: {linked_feed}")
-    for candidate in guessed_feed_urls(response.url):
-        if candidate in linked:
+    tried = set(linked)
+    anchors = feed_anchors(text, response.url) if page else []
+    for candidate in [*anchors, *guessed_feed_urls(response.url)]:
+        if candidate in tried:
             continue
+        tried.add(candidate)
         guessed = await _try_feed(fetcher, candidate, limit)
         if isinstance(guessed, Listing):
-            how = f"{redact(url)} links no feed; there is one at {redact(candidate)}"
+            how = (
+                f"{redact(url)} links its feed in the page: {redact(candidate)}"
+                if candidate in anchors
+                else f"{redact(url)} links no feed; there is one at {redact(candidate)}"
+            )
             return Found("feed", candidate, guessed, how)
     linked_note = f" (the feed it links failed: {'; '.join(failed)})" if failed else ""
     try:

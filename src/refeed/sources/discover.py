@@ -3,8 +3,9 @@
 A browser (and a feed reader given a site's address) finds a site's feeds by the
 ``<link rel="alternate" type="application/rss+xml" href="...">`` elements of its pages;
 sites that have a feed but do not say so mostly keep it at one of a few paths (``/feed``,
-``/rss``, ``/atom.xml``, ...). :func:`feed_links` reads the first, :func:`guessed_feed_urls`
-lists the second; ``refeed add`` tries them through :mod:`refeed.fetch`.
+``/rss``, ``/atom.xml``, ...) or link it in the page ("RSS" in the footer).
+:func:`feed_links` reads the first, :func:`guessed_feed_urls` and :func:`feed_anchors`
+list the others; ``refeed add`` tries them through :mod:`refeed.fetch`.
 :func:`feed_kind` and :func:`looks_like_html` tell a feed from a page by its root element,
 so that a ``feed:`` source answering with a page, or a ``page:`` source answering with a
 feed, is told so by name (:mod:`refeed.sources.feed`, :mod:`refeed.sources.listing`).
@@ -110,6 +111,35 @@ def feed_links(text: str, url: str) -> list[str]:
         seen.add(key)
         found.append(("comment" in title or "comments" in href.lower(), href))
     return [href for _comments, href in sorted(found, key=lambda f: f[0])]
+
+
+_FEED_HREF = re.compile(r"(?:^|[/._-])(?:rss|atom|feeds?)(?:[/._-]|$)|\.(?:rss|atom|rdf)$", re.I)
+_FEED_TEXT = re.compile(r"^\W*(?:rss|atom|feed|rss[ -]feed|atom[ -]feed|web feed)\W*$", re.I)
+_MAX_ANCHORS = 5
+
+
+def feed_anchors(text: str, url: str) -> list[str]:
+    """Same-site links of a page that look like its feed, for a site that links its
+    feed only in the page (an "RSS" link in the footer): by their text (``RSS``,
+    ``Atom``, ``Feed``) or their path (``/rss/``, ``/feed.xml``, ``news.rss``), at most
+    five, in the page's order. Each is a guess, to be fetched and checked."""
+    try:
+        root = parse_html(text)
+    except ParseError:
+        return []
+    site = urlsplit(url).hostname
+    found: list[str] = []
+    for anchor in root.iter("a"):
+        href = absolute_web_url(url, anchor.get("href"))
+        if href is None or urlsplit(href).hostname != site or href in found:
+            continue
+        path = urlsplit(href).path
+        label = " ".join(anchor.text_content().split())
+        if _FEED_TEXT.match(label) or _FEED_HREF.search(path):
+            found.append(href)
+            if len(found) == _MAX_ANCHORS:
+                break
+    return found
 
 
 def page_title(text: str, limit: int = 80) -> str | None:

@@ -45,7 +45,7 @@ class _Daemon:
         for line in self.process.stderr:
             self.lines.append(line.rstrip("\n"))
 
-    def wait_for(self, what: Callable[[], bool], timeout: float = 60) -> None:
+    def wait_for(self, what: Callable[[], bool], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while not what():
             assert self.process.poll() is None, "\n".join(self.lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from pages import STORY, URL
+from pages import STORY, URL, story_kept
 from refeed.article import process
 from refeed.clean import story_candidate
 from refeed.clean.chrome import chrome_kind, role_words
@@ -211,3 +211,22 @@ def test_a_cookie_dialog_is_never_the_story() -> None:
     for paragraph in STORY:
         assert paragraph in article.text
     assert "cookies" not in article.text
+
+
+@pytest.mark.parametrize(
+    ("role", "kind"),
+    [("navigation", "navigation"), ("menubar", "navigation"), ("complementary", "navigation"),
+     ("search", "navigation"), ("contentinfo", "boilerplate"), ("dialog", "popup"),
+     ("alertdialog", "popup"), ("banner", None), ("main", None), ("article", None),
+     ("presentation", None)],
+)  # fmt: skip
+def test_an_aria_role_names_chrome_where_class_names_say_nothing(role: str, kind: str) -> None:
+    """Obfuscated class names (``css-1juwtqo``) say nothing; the ARIA role still does. A
+    site's own header (``banner``) may hold the headline and the deck: never chrome."""
+    [el] = parse_fragment(f'<div class="css-1juwtqo e13cq0nn0" role="{role}">x</div>')
+    found = chrome_kind(el)
+    assert (found[0] if found else None) == kind
+    box = f'<div class="css-9x" role="{role}"><a href="/a">Home</a> <a href="/b">World</a></div>'
+    article = process(_page('<div class="entry">{story}</div>', around=box), url=URL)
+    assert story_kept(article.text)
+    assert ("Home World" in article.text) == (kind is None)

@@ -258,6 +258,20 @@ _AUTHOR_BOX = frozenset(
 )  # fmt: skip
 
 
+# ARIA landmark and widget roles that are never the story (a site's own header, "banner",
+# may hold the headline and the deck, and "main" and "article" are the story)
+_ROLE_KIND = {
+    "navigation": "navigation",
+    "menu": "navigation",
+    "menubar": "navigation",
+    "complementary": "navigation",
+    "search": "navigation",
+    "contentinfo": "boilerplate",
+    "dialog": "popup",
+    "alertdialog": "popup",
+}
+
+
 def role_words(el: HtmlElement) -> frozenset[str]:
     """The words of the element's class and id that name what the box is (see _STATES)."""
     classes, identifier = el.get("class"), el.get("id")
@@ -286,7 +300,13 @@ def _role_words(raw: str) -> frozenset[str]:
 
 
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
-    """(kind, the word that gave it away) when the element's name says chrome."""
+    """(kind, the word that gave it away) when the element's ARIA role or its name says
+    chrome."""
+    role = el.get("role")
+    if role:
+        kind = _ROLE_KIND.get(role.strip().lower())
+        if kind is not None:
+            return kind, f"role={role.strip().lower()}"
     words = role_words(el)
     if not words:
         return None
@@ -439,4 +459,9 @@ def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = N
         # pop-ups and comments hold long paragraphs too; anything else with them may be the story
         if len(text_of(el)) < limit and (found in _ANY_SIZE or not has_story(el)):
             kind, word = found
-            trace.drop(el, kind, f"class/id says {word!r}")
+            said = (
+                f"its role is {word[5:]!r}"
+                if word.startswith("role=")
+                else f"class/id says {word!r}"
+            )
+            trace.drop(el, kind, said)

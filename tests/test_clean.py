@@ -81,6 +81,41 @@ def test_teasers_are_removed_and_the_story_kept(case: str) -> None:
     assert article.removed.get("teaser", 0) >= 1
 
 
+# a heading over other stories' headlines in the languages of news sites that use them
+TEASER_HEADINGS = [
+    "Тағы оқыңыз", "Ұқсас жаңалықтар", "İlginizi çekebilir", "Benzer Haberler",
+    "Çok okunanlar", "Həmçinin oxuyun", "Shuningdek oʻqing", "Дагы окуңуз", "Citește și",
+    "Lexo edhe", "Povezane vijesti", "Lue myös", "ასევე წაიკითხეთ", "Կարդացեք նաև",
+    "আরও পড়ুন", "یہ بھی پڑھیں", "Soma pia", "Basahin din", "Berita berkaitan",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("heading", TEASER_HEADINGS)
+def test_teaser_labels_in_many_languages(heading: str) -> None:
+    """As a heading over a list, and as an inline label before one linked headline (whose
+    shape alone says nothing: a sentence-long title, not cut off)."""
+    title = "The council approves the budget for the new ferry line to the islands"
+    inline = f'<p>{heading}: <a href="/2026/11/9.html">{title}</a></p>'
+    listed = f"<h3>{heading}</h3><ul>{links(*HEADLINES)}</ul>"
+    article = process(page(inline, listed), url=URL)
+    assert heading not in article.text and title not in article.text
+    for headline in HEADLINES:
+        assert headline.rstrip(".…") not in article.text
+    for paragraph in P:
+        assert paragraph in article.text
+
+
+@pytest.mark.parametrize("heading", ["Benzer Haberler", "Тағы оқыңыз", "Citește și"])
+def test_a_teaser_heading_over_the_story_s_own_paragraphs_stays(heading: str) -> None:
+    """The words alone remove nothing: what follows must be other stories' headlines."""
+    body = (
+        "<p>The second part of the story goes on here, with its own long sentences about "
+        "the quay, the ferries and the fishermen who wait for the work to end.</p>"
+    )
+    article = process(page(f"<h3>{heading}</h3>{body}"), url=URL)
+    assert "The second part of the story goes on here" in article.text
+
+
 @pytest.mark.parametrize("case", KEEP_CASES)
 def test_hard_negatives_survive(case: str) -> None:
     from refeed.article import html_to_text

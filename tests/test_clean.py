@@ -56,6 +56,43 @@ KEEP_CASES = {
     "harbour master said, standing on the closed section of the quay.</p>",
     "short-qa-lines": "<p>Q: When does it close?</p><p>A: In March.</p><p>Q: For how long?</p>"
     "<p>A: Three years.</p>",
+    # the story's own list, announced by its own sentence: same-site links, headline-short
+    "list-announced-by-the-story": "<p>The documents the council published on Monday:</p><ul>"
+    + links(
+        "Budget for 2027",
+        "Structural survey of the quay",
+        "Minutes of the May meeting",
+        "Construction plan and timetable",
+    )
+    + "</ul>",
+    "list-of-documents": "<ul>"
+    + "".join(
+        f'<li><a href="/files/{n}.pdf">{t}</a></li>'
+        for n, t in [
+            ("budget", "Budget for 2027"),
+            ("survey", "Structural survey of the quay"),
+            ("minutes", "Minutes of the May meeting"),
+            ("plan", "Construction plan"),
+        ]
+    )
+    + "</ul>",
+    # a live blog's entries: each time over its paragraph is the story's, not a dateline
+    "live-blog-times": "".join(
+        f"<p><strong>{time}</strong></p><p>{text}</p>"
+        for time, text in [
+            ("14:05", "The minister arrives at the quay and is greeted by the harbour master."),
+            ("14:20", "She says the government will pay half of the cost of the new quay."),
+            ("14:45", "Fishermen ask when the temporary pontoon will be ready: before spring."),
+        ]
+    ),
+    "live-blog-dated-entries": "".join(
+        f'<div class="entry"><p class="time">12 May 2026, {time}</p><p>{text}</p></div>'
+        for time, text in [
+            ("14:05", "The minister arrives at the quay and is greeted by the harbour master."),
+            ("14:20", "She says the government will pay half of the cost of the new quay."),
+            ("14:45", "Fishermen ask when the temporary pontoon will be ready: before spring."),
+        ]
+    ),
     # several short links in one sentence are words of it, not a run of headlines
     "links-inside-a-sentence": "<p>In mathematics, a <b>Hermitian matrix</b> is a "
     '<a href="/wiki/Complex_number">complex</a> <a href="/wiki/Square_matrix">square matrix</a> '

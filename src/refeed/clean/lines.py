@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 from lxml.html import HtmlElement
 
@@ -58,8 +59,9 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
     title_keys = {text_key(t) for t in titles} - {""}
     if text_key(text_of(content)) in title_keys:
         title_keys = set()  # the title is all there is: keep it
+    entry_times = _entry_times(content)
     for el in list(content.iter(*BLOCKS, "span", "small")):
-        if el is content or el.getparent() is None:
+        if el is content or el.getparent() is None or el in entry_times:
             continue
         if el.tag == "figcaption" or name_words(el) & _CAPTION_WORDS:
             text = text_of(el)
@@ -88,6 +90,27 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
         else:
             if _orphan_label(el, text):
                 trace.drop(el, "navigation", "a label with nothing under it", text)
+
+
+def _entry_times(content: HtmlElement) -> set[HtmlElement]:
+    """The times of a live blog's entries: three or more date lines, each right above a
+    paragraph of prose. They are the story's own, not its dateline."""
+    leaves = [el for el in content.iter(*LINE_BLOCKS) if el is not content and is_leaf_block(el)]
+    times = set()
+    for el, following in pairwise(leaves):
+        text = text_of(el)
+        if (
+            text
+            and _is_date_line(el, text)
+            and len(text_of(following).split()) >= _ENTRY_WORDS
+            and SENTENCE_END.search(text_of(following))
+        ):
+            times.add(el)
+    return times if len(times) >= _MIN_ENTRIES else set()
+
+
+_MIN_ENTRIES = 3
+_ENTRY_WORDS = 6
 
 
 def _remove_contact_block(content: HtmlElement, trace: Trace) -> None:

@@ -180,6 +180,8 @@ def _teaser_item(el: HtmlElement, site: str) -> bool:
     if TRUNCATED.search(text):
         return True
     links = [a for a in el.iter("a") if a.get("href")]
+    if links and documents(el):
+        return False  # documents (a report, the minutes), not other stories
     same_site = any(site_of(a.get("href", "")) in ("", site) for a in links)
     if not links or link_text_ratio(el, text) < 0.6:
         # a card: a thumbnail and a link to another story of the site (a feature list's
@@ -188,6 +190,33 @@ def _teaser_item(el: HtmlElement, site: str) -> bool:
     if text.endswith(".") and len(text) > 60:
         return False  # a sentence, as in a story's list of sources
     return same_site
+
+
+def documents(box: HtmlElement) -> bool:
+    """Every link in *box* is to a file (``.pdf``, ``.docx``, ...): documents, not stories."""
+    hrefs = [a.get("href", "") for a in box.iter("a") if a.get("href")]
+    return bool(hrefs) and all(_FILE.search(urlsplit(href).path) for href in hrefs)
+
+
+def announced(box: HtmlElement) -> bool:
+    """The story's own sentence announces the list ("The documents the council published:"):
+    a line of a few words ending in a colon, right above it, that no teaser label opens."""
+    previous = box.getprevious()
+    while previous is not None and not text_of(previous):
+        previous = previous.getprevious()
+    if previous is None or previous.tag not in ("p", "div", "span", "strong", "b"):
+        return False
+    text = text_of(previous)
+    return (
+        text.endswith(":")
+        and len(text.split()) >= _INTRODUCING_WORDS
+        and len(text) <= MAX_INLINE_CHARS
+        and not TEASER_HEADING.match(text)
+        and not INLINE_LABEL.match(text)
+    )
+
+
+_INTRODUCING_WORDS = 3
 
 
 def _running_text(parent: HtmlElement) -> bool:
@@ -206,6 +235,8 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
     if len(children) < 3:
         return
     if parent.tag in ("ul", "ol"):
+        if announced(parent):
+            return
         items = [c for c in children if text_of(c)]
         if len(items) >= 3 and sum(_teaser_item(c, site) for c in items) >= 0.7 * len(items):
             heading = parent.getprevious()

@@ -14,6 +14,7 @@ from lxml.html import HtmlElement
 from refeed.clean import phrases
 from refeed.clean.chrome import chrome_kind
 from refeed.clean.shape import link_text_ratio
+from refeed.clean.teasers import announced, documents
 from refeed.dom import forget_text, name_words, text_of
 from refeed.urls import site_of
 
@@ -144,7 +145,12 @@ def _restore_dropped(anchor: HtmlElement, content: HtmlElement, url: str = "") -
             continue
         if chrome_kind(block) is not None:
             continue
-        if link_text_ratio(block, text) >= 0.5 and not _links_elsewhere(block, url):
+        if (
+            link_text_ratio(block, text) >= 0.5
+            and not _links_elsewhere(block, url)
+            and not documents(block)
+            and not announced(block)
+        ):
             continue  # a list of the site's own links was dropped for a reason
         anchor_point = _kept_before(block, anchor, kept)
         if anchor_point is not None:

@@ -26,6 +26,7 @@ __all__ = [
     "drop_code",
     "drop_comments",
     "forget_text",
+    "has_text",
     "name_words",
     "parse_fragment",
     "parse_html",
@@ -211,6 +212,11 @@ def flatten_math(root: HtmlElement) -> None:
         span.text = " ".join(part.strip() for part in math.itertext() if part.strip())
         span.tail = math.tail
         parent.replace(math, span)
+
+
+def has_text(el: HtmlElement) -> bool:
+    """Whether the element holds any text but white space (read only up to the first)."""
+    return any(not piece.isspace() for piece in el.itertext() if piece)
 
 
 def text_of(el: HtmlElement) -> str:

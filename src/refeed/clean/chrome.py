@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 
 from refeed.clean.shape import has_story, link_text_ratio
 from refeed.clean.trace import Trace
-from refeed.dom import name_tokens_of, name_words, text_of
+from refeed.dom import has_text, name_tokens_of, name_words, text_of
 
 CHROME_TAGS = (
     "nav", "aside", "footer", "form", "button", "select", "textarea", "iframe", "dialog",
@@ -302,12 +302,26 @@ def _role_words(raw: str) -> frozenset[str]:
 def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
     """(kind, the word that gave it away) when the element's ARIA role or its name says
     chrome."""
-    role = el.get("role")
+    classes, identifier, role = el.get("class"), el.get("id"), el.get("role")
+    if not classes and not identifier and not role:
+        return None
+    found = _named_kind(classes or "", identifier or "", role or "")
+    if found is _MAYBE_TEASER:  # "teaser" names a lead paragraph as often as other stories
+        return ("related", "teaser") if link_text_ratio(el) >= 0.5 else None
+    return found
+
+
+_MAYBE_TEASER = ("related", "teaser?")
+
+
+@lru_cache(maxsize=8192)
+def _named_kind(classes: str, identifier: str, role: str) -> tuple[str, str] | None:
+    """What the class, id and role of an element say, the same for every element so named."""
     if role:
         kind = _ROLE_KIND.get(role.strip().lower())
         if kind is not None:
             return kind, f"role={role.strip().lower()}"
-    words = role_words(el)
+    words = _role_words(f"{classes} {identifier}")
     if not words:
         return None
     hits = [(_KIND_OF[w], w) for w in words if w in _KIND_OF]
@@ -319,9 +333,8 @@ def chrome_kind(el: HtmlElement) -> tuple[str, str] | None:
         hits = [hit for hit in hits if hit[0] != "comments"]
     if hits:
         return min(hits, key=lambda hit: (_RANK[hit[0]], hit[1]))
-    # "teaser" names a lead paragraph as often as a list of other stories
-    if words & {"teaser", "teasers"} and link_text_ratio(el) >= 0.5:
-        return "related", "teaser"
+    if words & {"teaser", "teasers"}:
+        return _MAYBE_TEASER
     return None
 
 
@@ -359,7 +372,7 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
                 len((child.tail or "").strip()) for child in block if child.tag != "a"
             )
             home = block if mass >= _BARE_TEXT else None
-            if home is None and all(c.tag in _INLINE or not text_of(c) for c in block):
+            if home is None and all(c.tag in _INLINE or not has_text(c) for c in block):
                 text = text_of(block)
                 mass = len(text) - sum(len(text_of(a)) for a in block.iter("a"))
                 home = block.getparent()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from refeed import defaults
-from refeed.models import CycleRecord, Extracted, Item, Validators
+from refeed.models import CycleRecord, Extracted, Item, Page, Validators
 from refeed.store import MIGRATIONS, SourceState, Store
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -285,3 +286,46 @@ def test_a_database_of_the_previous_schema_gains_the_history(tmp_path: Path) -> 
         store.record_cycle("news", CycleRecord(listed=0), broken=("empty",), at=T0)
         assert store.state("news").broken == ("empty",)
         assert store.state("news").failures == 2
+
+
+def test_an_items_page_is_kept_compressed_and_ages_out_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "refeed.sqlite"
+    body = ("<html><body>" + "<p>Ценник на хлеб вырос.</p>" * 2000 + "</body></html>").encode()
+    page = Page("https://example.org/1?final", body, "text/html; charset=utf-8", T0)
+    with Store(path) as s:
+        s.save_items([make_item(1), make_item(2)])
+        s.save_page("news", "https://example.org/1", page)
+        assert s.page("news", "https://example.org/1") == page
+        assert s.page("news", "https://example.org/2") is None  # never kept: said as None
+        newer = replace(page, body=b"<p>again</p>", fetched=T0 + timedelta(hours=1))
+        s.save_page("news", "https://example.org/1", newer)  # a page fetched again replaces it
+        assert s.page("news", "https://example.org/1") == newer
+        s.save_page("news", "https://example.org/1", page)
+    db = raw(path)
+    try:
+        (stored,) = db.execute("SELECT body FROM pages").fetchone()
+        assert len(stored) < len(body) / 20  # compressed
+    finally:
+        db.close()
+    with Store(path) as s:
+        s.save_item(make_item(3))
+        s.prune("news", keep=1)  # item 1 ages out, its page with it
+        assert s.page("news", "https://example.org/1") is None
+    db = raw(path)
+    try:
+        assert db.execute("SELECT count(*) FROM pages").fetchone()[0] == 0
+    finally:
+        db.close()
+
+
+def test_a_page_over_the_cap_is_not_kept_nor_inflated_past_it(store: Store) -> None:
+    store.save_item(make_item(1))
+    big = b"<p>x</p>" * (defaults.MAX_PAGE_BYTES // 8 + 1)
+    store.save_page("news", "https://example.org/1", Page("https://example.org/1", big, None, T0))
+    assert store.page("news", "https://example.org/1") is None
+    # a database written by something else: a bomb in the column is cut at the cap
+    store._db.execute(
+        "INSERT INTO pages (source, key, url, fetched, body) VALUES (?, ?, ?, ?, ?)",
+        ("news", "https://example.org/1", "u", T0.isoformat(), zlib.compress(big, 9)),
+    )
+    assert store.page("news", "https://example.org/1") is None

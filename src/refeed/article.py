@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import html as htmllib
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -53,7 +54,11 @@ def process(
     decoded = decode(body, content_type)
     if content_type and content_type.split(";")[0].strip().lower() == "text/plain":
         return process_text(decoded.text, url=url, rules=rules)
-    root = parse_html(decoded.text)
+    return process_tree(parse_html(decoded.text), url=url, rules=rules)
+
+
+def process_tree(root: HtmlElement, *, url: str = "", rules: Rules = Rules()) -> Article:
+    """:func:`process` of a parsed page (:func:`refeed.dom.parse_html`); changes the tree."""
     if urlsplit(url).scheme not in ("http", "https"):
         # no usable address given (a saved page): the page's canonical one resolves links
         url = extract.page_url(root) or url
@@ -153,7 +158,7 @@ def _finish(
     fingerprints = learnt.fingerprints(content)  # before what was learnt is applied
     learnt.remove_learnt(content, trace, template=rules.template, other_titles=rules.other_titles)
     safe = sanitize(lxml.html.tostring(content, encoding="unicode"))
-    return Article(
+    article = Article(
         url=url,
         html=safe,
         text=html_to_text(safe),
@@ -166,6 +171,14 @@ def _finish(
         removals=tuple(trace.removals),
         fingerprints=fingerprints,
     )
+    kept = KEPT.get()
+    if kept is not None:  # refeed.explain: which of the page's elements the story holds
+        kept.append((article, content))
+    return article
+
+
+# refeed.explain collects here each article made and the tree it was made of
+KEPT: ContextVar[list[tuple[Article, HtmlElement]] | None] = ContextVar("refeed_kept", default=None)
 
 
 def _first_picture(content: HtmlElement) -> str | None:

@@ -41,6 +41,7 @@ from refeed.models import (
     FeedInfo,
     Item,
     Listing,
+    Page,
     Response,
     Validators,
 )
@@ -538,6 +539,9 @@ async def _item(
                 )
                 if response.not_modified and stored is not None and stored.url == entry.url:
                     return stored, None, None
+                # kept as fetched, to be extracted again without the network (a preview)
+                page = Page(response.url, response.body, response.content_type, now)
+                store.save_page(source.name, key, page)
                 began = time.monotonic()
                 article = await extractor.process(
                     response.body, url=response.url, content_type=response.content_type, rules=rules

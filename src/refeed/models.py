@@ -116,6 +116,18 @@ class Removal:
     kind: str  # teaser, boilerplate, caption, byline, ad, cta, comments, strip, empty, ...
     rule: str  # the rule that decided, e.g. "heading 'Read also' and the list under it"
     text: str
+    at: str | None = None  # where it was on the page (refeed.explain's mark); None: not asked
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """An item's article page as it was fetched, kept by :mod:`refeed.store` (compressed)
+    so that it can be extracted again without the network (the preview pages)."""
+
+    url: str  # the final URL, after redirects: relative links resolve against it
+    body: bytes
+    content_type: str | None
+    fetched: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,14 +98,22 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def sanitize(html: str) -> str:
+# refeed.explain's marks on a page shown in a preview: its own classes (the page's are
+# dropped before), the kind and the rule of a removed block
+MARKED_ATTRIBUTES: Final = {**ATTRIBUTES, "*": {"lang", "dir", "class", "data-kind", "data-rule"}}
+
+
+def sanitize(html: str, *, marked: bool = False) -> str:
     """Allow-listed tags and attributes only; no script, style, forms, on* or javascript:;
-    no character XML forbids. Sanitising the result again changes nothing."""
-    out = _clean_once(html)
+    no character XML forbids. Sanitising the result again changes nothing.
+
+    *marked* also lets :data:`MARKED_ATTRIBUTES` through (a preview page, never a feed)."""
+    attributes = MARKED_ATTRIBUTES if marked else ATTRIBUTES
+    out = _clean_once(html, attributes)
     for _ in range(_MAX_PASSES):
         # dropping a disallowed element can leave nesting (<h1> in <h1>) that parses
         # differently the next time; a few passes reach the fixed point
-        again = _clean_once(out)
+        again = _clean_once(out, attributes)
         if again == out:
             break
         out = again
@@ -115,11 +123,11 @@ def sanitize(html: str) -> str:
 _MAX_PASSES: Final = 4
 
 
-def _clean_once(html: str) -> str:
+def _clean_once(html: str, attributes: dict[str, set[str]]) -> str:
     cleaned = nh3.clean(
         _NOT_XML.sub("", html),
         tags=set(TAGS),
-        attributes={k: set(v) for k, v in ATTRIBUTES.items()},
+        attributes={k: set(v) for k, v in attributes.items()},
         attribute_filter=_filter_attribute,
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer",

@@ -81,7 +81,11 @@ async def serve_forever(
             from refeed.httpd import make_server
             from refeed.serve import create_app, served_at
 
-            daemon.app = create_app(config, scheduler_running=lambda: daemon.scheduler.running)
+            daemon.app = create_app(
+                config,
+                scheduler_running=lambda: daemon.scheduler.running,
+                extractor=daemon.extractor,  # the previews extract in the daemon's workers
+            )
             server = make_server(daemon.app, *listen.getsockname()[:2])
             server_task = asyncio.ensure_future(server.serve(sockets=[listen]))
             server_task.add_done_callback(lambda _: stop.set())  # the server failed: stop too

@@ -51,14 +51,18 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from refeed import __version__
+from refeed import __version__, preview
 from refeed import metrics as _metrics
+from refeed.article import Rules
 from refeed.config import Config, Schedule, SourceConfig
-from refeed.errors import StoreError
+from refeed.errors import RefeedError, StoreError
+from refeed.explain import Explained, explain
 from refeed.httpd import make_server
-from refeed.models import FeedInfo
+from refeed.models import FeedInfo, Item, Page
+from refeed.preview import SourceView, item_id
 from refeed.store import SourceState, Store
 from refeed.urls import public_link, redact_text
+from refeed.workers import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -259,9 +263,13 @@ class _App:
         config: Config,
         metrics: _metrics.Metrics,
         scheduler_running: Callable[[], bool] | None,
+        extractor: Extractor | None = None,
     ) -> None:
         self.metrics = metrics
         self.scheduler_running = scheduler_running
+        # the previews extract in the daemon's workers, or in one worker of their own
+        self._extractor = extractor
+        self._own_extractor: Extractor | None = None
         self.started = datetime.now(UTC)
         self.reconfigure(config)
 
@@ -272,6 +280,16 @@ class _App:
         self.periods = {s.name: schedule_period(config.schedule_of(s)) for s in config.sources}
         enabled = [self.periods[s.name] for s in config.sources if s.enabled]
         self.index_max_age = max_age(min(enabled, default=timedelta(hours=1)))
+
+    def close(self) -> None:
+        """Stop the preview's own worker, if it started one."""
+        if self._own_extractor is not None:
+            self._own_extractor.close()
+
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = self._own_extractor = Extractor(workers=1)
+        return self._extractor
 
     def _cache_control(self, name: str) -> str:
         stem = name.rsplit(".", 1)[0]
@@ -354,19 +372,112 @@ class _App:
         from refeed.cycle import feed_info
 
         config = self.config
+        now = datetime.now(UTC)
         with Store(config.database) as store:
             rows = []
             for source in config.sources:
-                rows.append(
-                    (
-                        source,
-                        feed_info(config, source, store.channel(source.name)),
-                        store.state(source.name),
-                        min(store.count(source.name), config.max_items_of(source)),
-                        store.failing_pages(source.name),
-                    )
-                )
+                info = feed_info(config, source, store.channel(source.name))
+                rows.append((source, info, _source_view(config, store, source, info, now)))
         return render_index(config, rows, base)
+
+    # -- previews -----------------------------------------------------------
+
+    def _source(self, request: Request) -> SourceConfig | None:
+        name = request.path_params["source"]
+        return next((s for s in self.config.sources if s.name == name), None)
+
+    async def preview_source(self, request: Request) -> Response:
+        source = self._source(request)
+        if source is None:
+            return _not_found()
+        page = await asyncio.to_thread(self._source_html, source)
+        return _preview_response(page)
+
+    def _source_html(self, source: SourceConfig) -> str:
+        from refeed.cycle import feed_info
+
+        with Store(self.config.database) as store:
+            info = feed_info(self.config, source, store.channel(source.name))
+            view = _source_view(self.config, store, source, info, datetime.now(UTC), all_items=True)
+        return preview.render_source(view)
+
+    async def preview_item(self, request: Request) -> Response:
+        source = self._source(request)
+        if source is None:
+            return _not_found()
+        found = await asyncio.to_thread(self._stored_item, source, request.path_params["item"])
+        if found is None:
+            return _not_found()
+        view, item, page, rules = found
+        explained: Explained | None = None
+        error: str | None = None
+        if page is not None:  # the article path again, on the stored page: no fetch
+            try:
+                explained = await self.extractor().run(
+                    explain, page.body, url=page.url, content_type=page.content_type,
+                    rules=rules, what=page.url,
+                )  # fmt: skip
+            except RefeedError as exc:
+                error = str(exc)
+            except Exception as exc:  # a bug on one hostile page: said on the page, logged
+                log.exception("preview of %s: internal error", redact_text(page.url))
+                error = f"internal error: {type(exc).__name__}"
+        return _preview_response(preview.render_item(view, item, page, explained, error))
+
+    def _stored_item(
+        self, source: SourceConfig, wanted: str
+    ) -> tuple[SourceView, Item, Page | None, Rules] | None:
+        from refeed.clean import learnt
+        from refeed.cycle import feed_info
+
+        with Store(self.config.database) as store:
+            info = feed_info(self.config, source, store.channel(source.name))
+            view = _source_view(self.config, store, source, info, datetime.now(UTC), all_items=True)
+            item = next((i for i in view.items if item_id(i.identity) == wanted), None)
+            if item is None:
+                return None
+            # the rules a cycle would use: the source's, what was learnt of its pages, and
+            # the other items' titles (those it stores, for the listing of that day)
+            rules = Rules(
+                content=source.content,
+                strip=source.strip,
+                template=store.template(source.name, learnt.MIN_PAGES),
+                other_titles=frozenset(i.title for i in view.items if i.title != item.title),
+            )
+            return view, item, store.page(source.name, item.identity), rules
+
+
+def _source_view(
+    config: Config,
+    store: Store,
+    source: SourceConfig,
+    info: FeedInfo,
+    now: datetime,
+    *,
+    all_items: bool = False,
+) -> SourceView:
+    from refeed.scheduler import next_run
+
+    state = store.state(source.name)
+    limit = config.max_items_of(source)
+    return SourceView(
+        name=source.name,
+        title=info.title,
+        enabled=source.enabled,
+        state=state,
+        next_run=next_run(config, state, now) if source.enabled else None,
+        backing_off=state.backing_off(now),
+        count=min(store.count(source.name), limit),
+        failing=tuple(store.failing_pages(source.name)),
+        items=tuple(store.items(source.name, limit if all_items else preview.NEWEST)),
+        pages=store.kept_pages(source.name),
+    )
+
+
+def _preview_response(page: str) -> Response:
+    return HTMLResponse(
+        page, headers={"Cache-Control": "no-store", "Content-Security-Policy": PREVIEW_CSP}
+    )
 
 
 async def _store_failed(request: Request, exc: Exception) -> Response:
@@ -398,16 +509,23 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin: 0 0 .3rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; }
 dt { color: #666; } dd { margin: 0; overflow-wrap: anywhere; }
 .error { color: #a00; }
+.newest { margin: .3rem 0; padding-left: 1.2rem; }
+.subscribe a.preview { background: #2471a3; }
 .subscribe a { display: inline-block; padding: .1rem .6rem; border-radius: 4px; background: #f1861d; color: #fff; text-decoration: none; }
 footer { color: #888; font-size: .85rem; }
 """
 # Every answer may be opened in a browser: nothing in it may run, load or frame anything.
 # The index may use its own stylesheet (by its hash) and nothing else.
 CSP: Final = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-INDEX_CSP: Final = (
-    f"{CSP}; style-src 'sha256-"
-    f"{base64.b64encode(hashlib.sha256(_INDEX_STYLE.encode()).digest()).decode()}'"
-)
+
+
+def _style_hash(style: str) -> str:
+    return f"'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'"
+
+
+INDEX_CSP: Final = f"{CSP}; style-src {_style_hash(_INDEX_STYLE)}"
+# a preview page may use its own stylesheet (refeed.preview.STYLE), and nothing else
+PREVIEW_CSP: Final = f"{CSP}; style-src {_style_hash(preview.STYLE)}"
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -415,17 +533,19 @@ SECURITY_HEADERS: Final = {
 }
 
 
-IndexRow = tuple[SourceConfig, FeedInfo, SourceState, int, list[tuple[str, int, str]]]
+IndexRow = tuple[SourceConfig, FeedInfo, SourceView]
 
 
 def render_index(config: Config, rows: list[IndexRow], base: str) -> str:
     """The HTML index: one card per feed with its links, and autodiscovery links.
 
     *base* is the public URL of the feeds, for the address a reader is given; each row
-    ends with the feed's failing pages (url, failures in a row, last error)."""
+    ends with what the source's preview page says of it (its newest items, next run,
+    backoff and failing pages)."""
     e = html.escape
     heads, cards = [], []
-    for source, info, state, count, failing in rows:
+    for source, info, view in rows:
+        state, count, failing = view.state, view.count, view.failing
         formats = config.formats_of(source)
         files = [(fmt, f"{source.name}.{fmt}") for fmt in formats]
         published = [(fmt, name) for fmt, name in files if (config.output_dir / name).is_file()]
@@ -463,15 +583,23 @@ def render_index(config: Config, rows: list[IndexRow], base: str) -> str:
             if published
             else ""
         )
+        page = f"preview/{e(quote(source.name))}"
+        newest = "".join(
+            f'<li><a href="{page}/{item_id(item.identity)}">{e(item.title)}</a></li>'
+            for item in view.items
+        )
+        newest = f'<ul class="newest">{newest}</ul>' if newest else ""
         cards.append(
             f'<section class="feed" id="{e(source.name)}"><h2>{e(info.title)}{disabled}</h2>'
             f"{site}"
             f"<dl>{address}<dt>Items</dt><dd>{count}</dd>"
             f"<dt>Updated</dt><dd>{_when(updated)}</dd>"
-            f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd></dl>"
-            f"{error}"
+            f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd>"
+            f'<dt>Next run</dt><dd class="next">{e(preview.next_run_text(view))}</dd></dl>'
+            f"{newest}{error}"
             f'<p class="subscribe">Subscribe: {links or "not published yet"}'
-            f' · <a href="{INDEX_FILE}" type="text/x-opml">OPML</a></p></section>'
+            f' · <a href="{INDEX_FILE}" type="text/x-opml">OPML</a>'
+            f' · <a class="preview" href="{page}">Preview</a></p></section>'
         )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -514,15 +642,19 @@ def create_app(
     *,
     metrics: _metrics.Metrics | None = None,
     scheduler_running: Callable[[], bool] | None = None,
+    extractor: Extractor | None = None,
 ) -> Starlette:
     """The ASGI app serving *config*'s feeds; *scheduler_running* is given by the daemon,
-    which serves a reloaded config through ``app.state.reconfigure(config)``."""
-    app = _App(config, metrics or _metrics.default(), scheduler_running)
+    which serves a reloaded config through ``app.state.reconfigure(config)``, and
+    *extractor* (its workers, for the previews) too. :func:`close_app` at the end."""
+    app = _App(config, metrics or _metrics.default(), scheduler_running, extractor)
     starlette = Starlette(
         routes=[
             Route("/", app.index, methods=["GET", "HEAD"]),
             Route("/healthz", app.healthz, methods=["GET", "HEAD"]),
             Route("/metrics", app.metrics_page, methods=["GET", "HEAD"]),
+            Route("/preview/{source}", app.preview_source, methods=["GET", "HEAD"]),
+            Route("/preview/{source}/{item}", app.preview_item, methods=["GET", "HEAD"]),
             Route("/{name}", app.feed, methods=["GET", "HEAD"]),
         ],
         exception_handlers={StoreError: _store_failed},
@@ -537,7 +669,15 @@ def create_app(
         ],
     )
     starlette.state.reconfigure = app.reconfigure
+    starlette.state.refeed = app
     return starlette
+
+
+def close_app(app: Starlette) -> None:
+    """Stop the worker process the app started for its previews, if any."""
+    own: _App | None = getattr(app.state, "refeed", None)
+    if own is not None:
+        own.close()
 
 
 # -- running it -------------------------------------------------------------------
@@ -547,12 +687,16 @@ async def serve(config: Config, sock: socket.socket, *, access_log: bool = False
     """``refeed serve``: the app alone on *sock* (:func:`refeed.httpd.listen_socket`),
     until SIGTERM or SIGINT."""
     host, port = sock.getsockname()[:2]
-    server = make_server(create_app(config), host, port, access_log=access_log)
+    app = create_app(config)
+    server = make_server(app, host, port, access_log=access_log)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
     log.info("serving %s on %s", config.output_dir, served_at(sock))
-    await server.serve(sockets=[sock])
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        close_app(app)
 
 
 def served_at(sock: socket.socket) -> str:

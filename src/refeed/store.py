@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from refeed import __version__, defaults
 from refeed.errors import StoreError
-from refeed.models import CycleRecord, Enclosure, Extracted, Item, Listing, Validators
+from refeed.models import CycleRecord, Enclosure, Extracted, Item, Listing, Page, Validators
 
 MIGRATIONS: list[str] = [
     """
@@ -150,6 +151,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN broken TEXT;
     ALTER TABLE sources ADD COLUMN broken_since TEXT;
     """,
+    # 7: each item's article page as fetched (zlib), to extract it again without fetching
+    # (the preview pages of refeed serve); it ages out with its item
+    """
+    CREATE TABLE pages (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        url TEXT NOT NULL,
+        content_type TEXT,
+        fetched TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    """,
 ]
 
 # newest first; items of one date in the order the source listed them
@@ -273,6 +287,7 @@ _ITEM_UPDATES = ", ".join(
 )
 
 
+_PAGE_LEVEL: Final = 6  # zlib's default: a news page to about a fifth of its size
 APPLICATION_ID: Final = 0x72666564  # "rfed", in the database header
 
 
@@ -503,13 +518,60 @@ class Store:
                 f" (SELECT key FROM items WHERE source = ? {_ORDER} LIMIT -1 OFFSET ?)",
                 (source, source, max(keep, 0)),
             )
-            # what was learnt from a page ages out with it
+            # what was learnt from a page, and the page itself, age out with it
             self._db.execute(
                 "DELETE FROM blocks WHERE source = ?"
                 " AND url NOT IN (SELECT url FROM items WHERE source = ?)",
                 (source, source),
             )
+            self._db.execute(
+                "DELETE FROM pages WHERE source = ?"
+                " AND key NOT IN (SELECT key FROM items WHERE source = ?)",
+                (source, source),
+            )
         return cursor.rowcount
+
+    # -- article pages as fetched -------------------------------------------
+
+    def save_page(self, source: str, key: str, page: Page) -> None:
+        """Keep the page of the item of *source* known by *key*, compressed (replacing
+        the one it had); a page over the page size cap is not kept."""
+        if len(page.body) > defaults.MAX_PAGE_BYTES:
+            return
+        with self._db:
+            self._db.execute(
+                "INSERT INTO pages (source, key, url, content_type, fetched, body)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET"
+                " url = excluded.url, content_type = excluded.content_type,"
+                " fetched = excluded.fetched, body = excluded.body",
+                (source, key, page.url, page.content_type, _dump(page.fetched),
+                 zlib.compress(page.body, _PAGE_LEVEL)),
+            )  # fmt: skip
+
+    def kept_pages(self, source: str) -> frozenset[str]:
+        """The keys of the items of *source* whose page is kept."""
+        rows = self._db.execute("SELECT key FROM pages WHERE source = ?", (source,))
+        return frozenset(row[0] for row in rows)
+
+    def page(self, source: str, key: str) -> Page | None:
+        """The page kept by :meth:`save_page`; None if there is none (an item stored before
+        refeed kept pages, or one made of its feed's own content) or it is unreadable."""
+        row = self._one(
+            "SELECT url, content_type, fetched, body FROM pages WHERE source = ? AND key = ?",
+            (source, key),
+        )
+        if row is None:
+            return None
+        inflate = zlib.decompressobj()
+        try:  # never more than the cap, whatever the file holds
+            body = inflate.decompress(row["body"], defaults.MAX_PAGE_BYTES + 1)
+        except zlib.error:
+            return None
+        if len(body) > defaults.MAX_PAGE_BYTES or not inflate.eof:
+            return None
+        fetched = _load(row["fetched"])
+        assert fetched is not None  # NOT NULL column
+        return Page(url=row["url"], body=body, content_type=row["content_type"], fetched=fetched)
 
     # -- what is learnt of a source's pages ---------------------------------
 

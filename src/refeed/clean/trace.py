@@ -21,6 +21,8 @@ from refeed.dom import forget_text, text_of
 from refeed.models import Removal
 
 EXCERPT_CHARS = 100
+# the number refeed.explain gives each element of a page, to show a removal in its place
+MARK = "data-refeed-at"
 _PARTICULARS = re.compile(r"'[^']*'|\"[^\"]*\"|\d+")
 _OFF: ContextVar[frozenset[str]] = ContextVar("refeed_rules_off", default=frozenset())
 
@@ -68,7 +70,7 @@ class Trace:
         excerpt = text_of(el) if text is None else text
         forget_text(el.iterancestors())
         el.drop_tree()
-        self._record(kind, rule, excerpt)
+        self._record(kind, rule, excerpt, el.get(MARK))
 
     def drop_text(self, el: HtmlElement, kind: str, rule: str) -> None:
         """Remove the text inside ``el`` but keep its elements (the picture a caption
@@ -80,10 +82,10 @@ class Trace:
         for inner in el.iterdescendants():
             inner.text = inner.tail = None
         forget_text([el, *el.iterancestors()])
-        self._record(kind, rule, excerpt)
+        self._record(kind, rule, excerpt, el.get(MARK))
 
-    def _record(self, kind: str, rule: str, excerpt: str) -> None:
+    def _record(self, kind: str, rule: str, excerpt: str, at: str | None) -> None:
         if len(excerpt) > EXCERPT_CHARS:
             excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"
         self.counts[kind] += 1
-        self.removals.append(Removal(kind=kind, rule=rule, text=excerpt))
+        self.removals.append(Removal(kind=kind, rule=rule, text=excerpt, at=at))

@@ -222,6 +222,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("url")
     preview.add_argument("--explain", action="store_true", help="list each removed block")
+    preview.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=None,
+        help="fetch with this config's settings (default with --source: config.yaml)",
+    )
+    preview.add_argument(
+        "--source",
+        metavar="NAME",
+        default=None,
+        help="as this source does: its user agent, headers, content and strip selectors, "
+        "and the private networks it may reach",
+    )
 
     status = _command(
         sub, "status", [common], "a table of sources: last run, success, items, error"
@@ -418,22 +432,46 @@ def _explain(article: Article) -> None:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from refeed.article import process
-    from refeed.fetch import Fetcher
+    import contextlib
+
+    from refeed.article import Rules, process
+    from refeed.cycle import fetch_settings, source_policy
+    from refeed.fetch import Fetcher, FetchSettings, network_policy
 
     url = args.url
     if "://" not in url:  # "example.org/news/1": the scheme left out
         raise RefeedError(
             f"{url!r} is not a URL: give its scheme, e.g. refeed preview https://{url}"
         )
+    config: Config | None = None
+    source = None
+    if args.config is not None or args.source is not None:
+        path = args.config or Path("config.yaml")
+        if args.config is None and not path.is_file():
+            raise ConfigError(
+                f"--source {args.source} needs a config, and there is no config.yaml here:"
+                f" give it with -c, e.g. refeed preview {url} -c config.yaml --source"
+                f" {args.source}"
+            )
+        config = load_config(path)
+        if args.source is not None:
+            source = config.source(args.source)  # unknown: names the sources there are
+    settings = fetch_settings(config) if config is not None else FetchSettings()
+    rules = Rules(content=source.content, strip=source.strip) if source else Rules()
 
     async def fetch() -> tuple[bytes, str, str | None]:
-        async with Fetcher() as fetcher:
-            response = await fetcher.get(url)
+        policy = (
+            network_policy(source_policy(config, source))
+            if config is not None and source is not None
+            else contextlib.nullcontext()
+        )
+        with policy:
+            async with Fetcher(settings) as fetcher:
+                response = await fetcher.get(url, headers=source.headers if source else None)
         return response.body, response.url, response.content_type
 
     body, url, content_type = asyncio.run(fetch())
-    article = process(body, url=url, content_type=content_type)
+    article = process(body, url=url, content_type=content_type, rules=rules)
     print(f"Title:   {article.title or '-'}")
     print(f"Date:    {article.published.isoformat() if article.published else '-'}")
     print(f"Author:  {article.author or '-'}")

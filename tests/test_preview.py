@@ -72,16 +72,35 @@ def test_a_cycle_keeps_each_items_page_as_fetched(site: Site, tmp_path: Path) ->
         assert store.page("news", article) == kept
 
 
-def test_the_marked_page_shows_each_removal_in_place_beside_the_same_article() -> None:
-    url = "https://paper.example/2026/11/quay.html"
-    rules = Rules(strip=(".share-bar",))
-    explained = explain(HOSTILE, url=url, content_type="text/html", rules=rules)
-    plain = process(HOSTILE, url=url, content_type="text/html", rules=rules)
-    # the article is the one a cycle makes, removal for removal
-    assert explained.article.html == plain.html
+URL = "https://paper.example/2026/11/quay.html"
+
+
+@pytest.mark.parametrize(
+    ("body", "rules"),
+    [
+        (HOSTILE, Rules(content="article", strip=(".share-bar",))),
+        ((SITE / "news" / "council-budget.html").read_bytes(), Rules()),
+        ((SITE / "news" / "night-train.html").read_bytes(), Rules(strip=("figure",))),
+    ],
+)
+def test_the_marked_page_comes_with_the_article_a_cycle_makes(body: bytes, rules: Rules) -> None:
+    explained = explain(body, url=URL, content_type="text/html", rules=rules)
+    plain = process(body, url=URL, content_type="text/html", rules=rules)
+    assert explained.article.html == plain.html and explained.article.text == plain.text
+    assert explained.article.fingerprints == plain.fingerprints
     assert [dataclasses.replace(r, at=None) for r in explained.article.removals] == list(
         plain.removals
     )
+    assert all(r.at is None for r in plain.removals)  # a cycle's removals are not placed
+    assert len(explained.unplaced) < len(plain.removals)
+
+
+def test_the_marked_page_shows_each_removal_in_place_beside_the_same_article() -> None:
+    url = URL
+    rules = Rules(strip=(".share-bar",))
+    explained = explain(HOSTILE, url=url, content_type="text/html", rules=rules)
+    plain = process(HOSTILE, url=url, content_type="text/html", rules=rules)
+    assert explained.article.html == plain.html
     assert {r.kind for r in plain.removals} >= {"strip", "teaser", "boilerplate"}
     shown = lxml.html.fragment_fromstring(explained.page, create_parent="div")
     marked = shown.xpath("//*[@data-kind]")
@@ -215,6 +234,7 @@ def test_an_item_without_a_kept_page_says_so_and_unknown_ones_are_404(previews: 
     doc = lxml.html.fromstring(response.content)
     assert "The page of this item is not stored" in doc.xpath("string(//p[@id='no-page'])")
     assert "Harbour Bridge reopened" in doc.xpath("string(//div[contains(@class,'published')])")
+    assert not doc.xpath("//img") and doc.xpath("//span[@class='rf-pic']")  # loads nothing
     for path in ("/preview/nope", "/preview/news/0123456789abcdef", "/preview/nope/x"):
         assert httpx.get(previews.url(path)).status_code == 404, path
 

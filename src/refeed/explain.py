@@ -63,7 +63,7 @@ def explain(
         article = process_text(decoded.text, url=url, rules=rules)
         lines = (line for line in decoded.text.splitlines() if line.strip())
         page = "".join(f"<p>{htmllib.escape(' '.join(line.split()))}</p>" for line in lines)
-        return Explained(article, sanitize(page), _published(article.html), article.removals)
+        return Explained(article, sanitize(page), published_view(article.html), article.removals)
     root = parse_html(decoded.text)
     for number, el in enumerate(root.iter()):
         if isinstance(el, HtmlElement):
@@ -82,7 +82,7 @@ def explain(
         if isinstance(el, HtmlElement) and (mark := el.get(MARK)) is not None
     )
     page, unplaced = _marked_page(original, article, kept)
-    return Explained(article, page, _published(article.html), unplaced)
+    return Explained(article, page, published_view(article.html), unplaced)
 
 
 def _marked_page(
@@ -175,8 +175,8 @@ def _pictures(tree: HtmlElement) -> None:
             parent.replace(img, label)
 
 
-def _published(markup: str) -> str:
-    """The article's (sanitised) HTML as a preview shows it: pictures as labels."""
+def published_view(markup: str) -> str:
+    """An article's HTML as a preview shows it: sanitised (again), pictures as labels."""
     if not markup.strip():
         return ""
     content = parse_fragment(markup)

@@ -20,7 +20,7 @@ from typing import Final
 from urllib.parse import quote
 
 from refeed import __version__
-from refeed.explain import CUT, LABEL, OUTSIDE, PICTURE, Explained
+from refeed.explain import CUT, LABEL, OUTSIDE, PICTURE, Explained, published_view
 from refeed.models import Item, Page, Removal
 from refeed.store import SourceState
 from refeed.urls import public_link, redact, redact_text
@@ -190,7 +190,10 @@ def render_item(
     explained: Explained | None,
     error: str | None = None,
 ) -> str:
-    """An item's preview: the published article beside the page, removals in place."""
+    """An item's preview: the published article beside the page, removals in place.
+
+    Uses lxml (for an item without a page): call it in the thread that runs the cycles'
+    lxml work, the event loop's."""
     e = html.escape
     link = public_link(item.url)
     original = f'<a href="{e(link)}">{e(link)}</a>' if link else "none"
@@ -216,8 +219,9 @@ def render_item(
         )
         body = (
             f'{heading}{facts}<p class="note" id="no-page">{why}</p>'
-            f'<div class="column published"><h2>Published</h2>{item.content_html}</div>'
-        )  # content_html was sanitised when it was stored
+            f'<div class="column published"><h2>Published</h2>'
+            f"{published_view(item.content_html)}</div>"
+        )
         return _page(item.title, crumbs, body)
     article = explained.article
     same = article.html == item.content_html

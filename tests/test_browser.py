@@ -44,10 +44,13 @@ HOSTILE = page(
     head="<style>body { background: #f00 }</style>",
 )
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="chromium is not installed (apt-get install chromium): the browser tests need it",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("CI"),
+        reason="chromium is not installed (apt-get install chromium): the browser tests need it",
+    ),
+    pytest.mark.xdist_group("browser"),  # one worker, so one browser and one served app
+]
 
 
 @dataclass

@@ -61,8 +61,13 @@ _HELP: dict[str, tuple[str, list[str]]] = {
     ),
     "preview": (
         "Fetch one article page and show what refeed keeps: its title, date, author, what "
-        "was removed, and the clean text.",
-        ["refeed preview https://example.org/news/1", "refeed preview URL --explain"],
+        "was removed, and the clean text. With --source, fetched and cleaned as that "
+        "source of the config does it.",
+        [
+            "refeed preview https://example.org/news/1",
+            "refeed preview URL --explain",
+            "refeed preview URL -c config.yaml --source news --explain",
+        ],
     ),
     "status": (
         "A table of the sources: last run, last success, stored items, failures, failing "

@@ -64,7 +64,10 @@ def main() -> None:
                 page.screenshot(path=HERE / "preview-source.png")
                 page.locator("table.items a", has_text="Harbour Bridge").click()
                 page.wait_for_load_state()
-                tall = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": 1800}
+                # down to the first teaser list refeed took out of the page
+                teaser = page.locator('.original [data-kind="teaser"]').first.bounding_box()
+                bottom = teaser["y"] + teaser["height"] + 24 if teaser else 1800
+                tall = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": min(bottom, 2800)}
                 page.screenshot(path=HERE / "preview-item.png", full_page=True, clip=tall)
                 browser.close()
         finally:

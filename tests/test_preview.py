@@ -200,6 +200,9 @@ def test_the_index_and_the_source_page_name_items_next_run_backoff_and_failing_p
     assert bridge.url in failing and "(1 times): HTTP 404 Not Found" in failing
     assert "Last error: news: HTTP 503 Service Unavailable" in source.text
     assert "full text, page kept" in source.text
+    item = httpx.get(previews.url(f"/preview/news/{item_id(bridge.identity)}"))
+    said = lxml.html.fromstring(item.content).xpath("string(//p[@id='failing'])")
+    assert said.startswith("The page keeps failing (1 times): HTTP 404 Not Found")
 
 
 def test_the_item_page_shows_the_article_beside_the_marked_page(previews: Served) -> None:

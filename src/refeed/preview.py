@@ -209,6 +209,12 @@ def render_item(
         f"{e(view.title)}</a> › {e(item.title)}"
     )
     heading = f'<h1 id="item">{e(item.title)}</h1>'
+    failing = next(((n, why) for url, n, why in view.failing if url == item.url), None)
+    if failing is not None:
+        facts += (
+            f'<p class="error" id="failing">The page keeps failing ({failing[0]} times):'
+            f" {e(redact_text(failing[1]))}; shown is the page refeed last fetched.</p>"
+        )
     if page is None or explained is None:
         why = (
             f"refeed could not extract the stored page again: {e(redact_text(error))}"

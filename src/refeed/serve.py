@@ -437,7 +437,7 @@ class _App:
             if item is None:
                 return None
             # the rules a cycle would use: the source's, what was learnt of its pages, and
-            # the other items' titles (those it stores, for the listing of that day)
+            # the titles of its other stored items (a cycle takes those of its listing)
             rules = Rules(
                 content=source.content,
                 strip=source.strip,
@@ -515,7 +515,7 @@ dt { color: #666; } dd { margin: 0; overflow-wrap: anywhere; }
 footer { color: #888; font-size: .85rem; }
 """
 # Every answer may be opened in a browser: nothing in it may run, load or frame anything.
-# The index may use its own stylesheet (by its hash) and nothing else.
+# The index and the preview pages may use their own stylesheets (by hash), nothing else.
 CSP: Final = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 

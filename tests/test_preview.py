@@ -17,7 +17,7 @@ import lxml.html
 import pytest
 import yaml
 
-from conftest import SITE, Served, Site, loopback_config, rss, run_refeed, serving
+from conftest import DATA, SITE, Served, Site, loopback_config, rss, run_refeed, serving
 from pages import STORY, page
 from refeed.article import Rules, process
 from refeed.config import Config, SourceConfig
@@ -73,14 +73,16 @@ def test_a_cycle_keeps_each_items_page_as_fetched(site: Site, tmp_path: Path) ->
 
 
 URL = "https://paper.example/2026/11/quay.html"
+DEMO_PAGES = sorted(path.name for path in (SITE / "news").glob("*.html"))
 
 
 @pytest.mark.parametrize(
     ("body", "rules"),
     [
         (HOSTILE, Rules(content="article", strip=(".share-bar",))),
-        ((SITE / "news" / "council-budget.html").read_bytes(), Rules()),
         ((SITE / "news" / "night-train.html").read_bytes(), Rules(strip=("figure",))),
+        ((DATA / "ru-seed-page-cp1251.html").read_bytes(), Rules()),
+        *(((SITE / "news" / name).read_bytes(), Rules()) for name in DEMO_PAGES),
     ],
 )
 def test_the_marked_page_comes_with_the_article_a_cycle_makes(body: bytes, rules: Rules) -> None:

@@ -24,7 +24,7 @@ from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
 from refeed.explain import explain
 from refeed.metrics import Metrics
-from refeed.models import Item
+from refeed.models import CycleRecord, Item
 from refeed.preview import item_id
 from refeed.serve import CSP, PREVIEW_CSP
 from refeed.store import Store
@@ -180,6 +180,7 @@ def test_the_index_and_the_source_page_name_items_next_run_backoff_and_failing_p
         for _ in range(3):  # three failures in a row: the source backs off
             store.record_run("news", at=now, error="news: HTTP 503 Service Unavailable")
         store.page_failed("news", bridge.identity, "HTTP 404 Not Found", now)
+        store.record_cycle("news", CycleRecord(listed=0), broken=("empty listing",), at=now)
     index = httpx.get(previews.url("/"))
     assert index.status_code == 200
     doc = lxml.html.fromstring(index.content)
@@ -202,6 +203,7 @@ def test_the_index_and_the_source_page_name_items_next_run_backoff_and_failing_p
     assert bridge.url in failing and "(1 times): HTTP 404 Not Found" in failing
     assert "Last error: news: HTTP 503 Service Unavailable" in source.text
     assert "full text, page kept" in source.text
+    assert page_doc.xpath("string(//p[@id='broken'])").endswith(" UTC: empty listing")
     item = httpx.get(previews.url(f"/preview/news/{item_id(bridge.identity)}"))
     said = lxml.html.fromstring(item.content).xpath("string(//p[@id='failing'])")
     assert said.startswith("The page keeps failing (1 times): HTTP 404 Not Found")

@@ -1,10 +1,10 @@
 """The preview pages of ``refeed serve``: what refeed keeps of each source, in a browser.
 
 ``/preview/<source>`` shows a source's newest items (each title links to its preview),
-its next run, its backoff and its failing pages with their errors; ``/preview/<source>/
-<item>`` shows one item: the article as refeed publishes it beside the text of the page
-it came from, each removed block marked in place by its kind and rule
-(:mod:`refeed.explain`, run on the page the store kept, never fetched again). The pages
+its next run, its backoff, its break and its failing pages with their errors;
+``/preview/<source>/<item>`` shows one item: the article as refeed publishes it beside
+the text of the page it came from, each removed block marked in place by its kind and
+rule (:mod:`refeed.explain`, run on the page the store kept, never fetched again). The pages
 are built of plain data (:class:`SourceView`, :class:`~refeed.explain.Explained`) by the
 functions here; everything in them is escaped or sanitised, and they carry no script:
 their only style is :data:`STYLE`, allowed by its hash (``refeed.serve.PREVIEW_CSP``).
@@ -136,6 +136,11 @@ def render_source(view: SourceView) -> str:
         if state.last_error
         else ""
     )
+    if state.broken:  # refeed.breaks: its output no longer looks like its usual
+        error += (
+            f'<p class="error" id="broken">Broken since {_when(state.broken_since)}: '
+            f"{e(redact_text('; '.join(state.broken)))}</p>"
+        )
     rows = []
     for item in view.items:
         link = public_link(item.url)

@@ -72,6 +72,12 @@ LINES = {
         "subscriber",
         "cta",
     ),
+    "paywall-full-story": (
+        "<p>To view the full story, please subscribe to The Harbour Times. You can choose an "
+        "annual subscription or a weekly pass.</p>",
+        "To view the full story",
+        "cta",
+    ),
     "more-link": ('<p><a href="/news">[more]</a></p>', "[more]", "navigation"),
     "back-link": ('<p><a href="/">zurück</a></p>', "zurück", "navigation"),
     "alt-text-again": (
@@ -123,6 +129,8 @@ def test_boilerplate_lines_are_removed_by_their_rule(case: str) -> None:
 
 
 KEEP_LINES = {
+    "reading-the-full-story": "<p>The minister said she wanted to read the full story of "
+    "the quay before the vote.</p>",
     # story sentences that mention what calls to action are made of
     "mentions-following-on-telegram": "<p>He urged voters to follow him on Telegram.</p>",
     "mentions-a-newsletter": "<p>The newsletter was banned in 1933.</p>",

@@ -323,6 +323,8 @@ CALL_TO_ACTION = re.compile(
     # paywalls, memberships, donations, citation boxes
     r"|\b(already a (subscriber|member)|log ?in (for|to (continue|read))|subscribers? only|"
     r"become a (member|subscriber)|hazte (miembro|socio)|support (our|independent) journalism|"
+    r"to (view|read|see|continue reading) (the|this) (full|whole|entire|rest of the) "
+    r"(story|article)|"
     r"unterstützen sie (uns|unseren journalismus)|soutenez-nous|apoya (nuestro|el) periodismo|"
     r"pour citer cet article|how to cite( this)?|cite this (article|page)|zitiervorschlag|"
     r"cómo citar)\b"

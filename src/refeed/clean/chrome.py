@@ -218,6 +218,16 @@ def _reveal(el: HtmlElement) -> None:
     el.set("class", " ".join(classes))
 
 
+def _only_a_link(el: HtmlElement) -> bool:
+    """One link and no text of its own around it."""
+    return (
+        len(el) == 1
+        and el[0].tag == "a"
+        and not (el.text or "").strip()
+        and not (el[0].tail or "").strip()
+    )
+
+
 def _in_a_sentence(el: HtmlElement) -> bool:
     """Words of running text on both sides (a formula's ``<mjx-container class="MathJax
     CtxtMenu_Attached_0">`` mid-sentence): part of the sentence, whatever its class says;
@@ -354,6 +364,8 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
     in_dialogs: dict[HtmlElement, bool] = {}
     for block in body.iter("p", "pre", "li", "div", "td", "section", "article"):
         if block.tag in ("p", "pre", "li"):
+            if block.tag == "li" and _only_a_link(block):
+                continue  # a menu's item (no unlinked text to count)
             text = text_of(block)
             linked = sum(len(text_of(a)) for a in block.iter("a"))
             mass, home = len(text) - linked, block.getparent()
@@ -372,7 +384,11 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
                 len((child.tail or "").strip()) for child in block if child.tag != "a"
             )
             home = block if mass >= _BARE_TEXT else None
-            if home is None and all(c.tag in _INLINE or not has_text(c) for c in block):
+            if (
+                home is None
+                and len(block) <= _INLINE_CHILDREN
+                and all(c.tag in _INLINE or not has_text(c) for c in block)
+            ):
                 text = text_of(block)
                 mass = len(text) - sum(len(text_of(a)) for a in block.iter("a"))
                 home = block.getparent()
@@ -405,6 +421,7 @@ _DIALOG_WINS = 3.0
 _MIN_PARAGRAPH = 25
 _BOXES = ("p", "div", "li", "img", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "article")
 _BARE_TEXT = 200
+_INLINE_CHILDREN = 8  # a paragraph's box holds a few inline elements; more is a container
 _INLINE = frozenset(
     ("a", "b", "strong", "i", "em", "span", "br", "img", "small", "sup", "sub", "abbr", "q",
      "cite", "code", "mark", "time", "u", "s", "font", "wbr", "picture", "source")

@@ -172,3 +172,27 @@ def test_metadata_is_xml_safe(head: str) -> None:
     assert article.title and "harbour" in article.text
     for field in (article.title or "", article.author or ""):
         assert NOT_XML.search(field) is None, repr(field)
+
+
+_LABELS = ["Read also", "Читайте также", "À lire aussi", "lire aussi", "İlginizi çekebilir",
+           "関連記事", "Related stories", "More news", "Other news", "Noticias relacionadas"]  # fmt: skip
+
+
+@given(
+    st.sampled_from(_LABELS),
+    st.text(alphabet=" \t—«»:-|*#.…", max_size=3),
+    st.text(max_size=20),
+    st.booleans(),
+)
+def test_phrases_by_first_letter_match_as_one_pattern(
+    label: str, lead: str, rest: str, upper: bool
+) -> None:
+    """:class:`refeed.clean.phrases.Opening` tries only the phrases of the text's first
+    letter: it must give the very match one alternation of all the phrases gives."""
+    from refeed.clean import phrases
+
+    text = lead + (label.upper() if upper else label) + rest
+    one = re.compile(r"^[\W_]*(" + "|".join(phrases._TEASER_PHRASES) + r")(?!\w)", phrases._FLAGS)
+    for candidate in (text, rest, lead + rest):
+        ours, theirs = phrases.TEASER_HEADING.match(candidate), one.match(candidate)
+        assert (ours and ours.group(0, 1)) == (theirs and theirs.group(0, 1))

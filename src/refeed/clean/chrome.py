@@ -218,14 +218,9 @@ def _reveal(el: HtmlElement) -> None:
     el.set("class", " ".join(classes))
 
 
-def _only_a_link(el: HtmlElement) -> bool:
-    """One link and no text of its own around it."""
-    return (
-        len(el) == 1
-        and el[0].tag == "a"
-        and not (el.text or "").strip()
-        and not (el[0].tail or "").strip()
-    )
+def _own_text(el: HtmlElement) -> bool:
+    """Text of the element's own, beside its children's (a bullet point's words)."""
+    return bool((el.text or "").strip()) or any((child.tail or "").strip() for child in el)
 
 
 def _in_a_sentence(el: HtmlElement) -> bool:
@@ -364,8 +359,8 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
     in_dialogs: dict[HtmlElement, bool] = {}
     for block in body.iter("p", "pre", "li", "div", "td", "section", "article"):
         if block.tag in ("p", "pre", "li"):
-            if block.tag == "li" and _only_a_link(block):
-                continue  # a menu's item (no unlinked text to count)
+            if block.tag == "li" and not _own_text(block):
+                continue  # a menu's item, a card: its text is its children's
             text = text_of(block)
             linked = sum(len(text_of(a)) for a in block.iter("a"))
             mass, home = len(text) - linked, block.getparent()
@@ -386,6 +381,7 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
             home = block if mass >= _BARE_TEXT else None
             if (
                 home is None
+                and mass  # text of its own, not only its children's
                 and len(block) <= _INLINE_CHILDREN
                 and all(c.tag in _INLINE or not has_text(c) for c in block)
             ):

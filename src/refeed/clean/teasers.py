@@ -75,8 +75,8 @@ def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
 
 
 def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
-    if len(el) > 3 or not _at_most(el, _MAX_HEADING_CHARS):
-        return  # a heading holds a few inline elements and a few words at most
+    if len(el) > 3:
+        return  # a heading holds a few inline elements at most
     text = text_of(el)
     if not text or len(text) > _MAX_HEADING_CHARS or not TEASER_HEADING.match(text):
         return
@@ -108,18 +108,6 @@ def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
 
 
 _MAX_HEADING_CHARS = 60
-_NO_SPACE = dict.fromkeys(map(ord, " \t\n\r\f\v\xa0\u2009\u200a\u202f\u3000"))
-
-
-def _at_most(el: HtmlElement, chars: int) -> bool:
-    """Whether the element's text has at most *chars* characters but white space, read
-    only as far as that (a wrapper's whole text is not needed to say it is no heading)."""
-    seen = 0
-    for piece in el.itertext():
-        seen += len(piece.translate(_NO_SPACE))
-        if seen > chars:
-            return False
-    return True
 
 
 def _empty(el: HtmlElement) -> bool:

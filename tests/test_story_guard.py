@@ -230,3 +230,19 @@ def test_an_aria_role_names_chrome_where_class_names_say_nothing(role: str, kind
     article = process(_page('<div class="entry">{story}</div>', around=box), url=URL)
     assert story_kept(article.text)
     assert ("Home World" in article.text) == (kind is None)
+
+
+def test_a_box_shown_only_on_paper_is_hidden_even_beside_a_list_like_it() -> None:
+    """A print-only box (the page's own address, for a printout) is no part of what a
+    reader sees; a utility prefix it shares with the list beside it ("u-") does not make it
+    the rest of that list."""
+    printed = (
+        '<ul class="u-list-unstyled"><li><a href="/share">Share</a></li></ul>'
+        '<div class="u-only-print"><h4>Page address</h4><ul class="u-list-unstyled">'
+        f"<li>{URL}</li></ul></div>"
+    )
+    article = process(_page('<div class="entry">{story}' + printed + "</div>"), url=URL)
+    assert story_kept(article.text)
+    assert "Page address" not in article.text and URL not in article.text
+    kinds = {(r.kind, r.rule) for r in article.removals}
+    assert ("hidden", "hidden element (hidden attribute, display:none or class)") in kinds

@@ -191,13 +191,23 @@ def _hidden(el: HtmlElement) -> bool:
     if el.get("hidden") is not None or (style and _HIDDEN_STYLE.search(style)):
         return True
     classes = el.get("class")
-    return bool(classes) and not _HIDDEN_CLASSES.isdisjoint(classes.lower().split())
+    if not classes:
+        return False
+    names = classes.lower().split()
+    return not _HIDDEN_CLASSES.isdisjoint(names) or any(_PRINT_ONLY.search(n) for n in names)
+
+
+# shown only on paper ("u-only-print", "print-only", "visible-print"): the page's address,
+# a print header; never on the screen a feed reader stands for
+_PRINT_ONLY = re.compile(r"(only-?print|print-?only|visible-print|show-for-print)(?![a-z])")
 
 
 def _more_of_a_list(el: HtmlElement) -> bool:
     """A hidden box built like a visible sibling: the rest of a list a script reveals
     ("show more", a slideshow's next items), not something meant to stay unseen."""
-    words = name_words(el) - _HIDDEN_WORDS
+    if any(_PRINT_ONLY.search(name) for name in (el.get("class") or "").lower().split()):
+        return False  # for paper, never for the screen
+    words = {w for w in name_words(el) - _HIDDEN_WORDS if len(w) >= 3}  # not "u-", "js-"
     if not words:
         return False
     parent = el.getparent()

@@ -356,9 +356,13 @@ def _named_kind(classes: str, identifier: str, role: str) -> tuple[str, str] | N
 def story_candidate(body: HtmlElement) -> HtmlElement | None:
     """The page's likeliest story container, before any cleaning (None: no text at all).
 
-    It is the element whose paragraphs (and long runs of bare text, for pages laid out
-    with ``<br>``) hold the most unlinked text, outside comment sections, pop-ups, hidden
-    boxes and asides (each may hold long paragraphs that are not the story). It protects
+    It is the element whose paragraphs hold the most unlinked text, outside comment
+    sections, pop-ups, hidden boxes and asides (each may hold long paragraphs that are not
+    the story). Paragraphs are ``<p>`` and ``<pre>``, long runs of bare text (pages laid
+    out with ``<br>``), short boxes of inline text (a live blog's entries, counted for the
+    box above when each sits in a box of its own) and bullet points (counted for the box
+    of the outermost list). A dialog wins only when its paragraphs hold three times what
+    the best box outside dialogs holds (a story opened over its listing). It protects
     the story from chrome removal (:func:`remove_chrome`) and is the second candidate
     when readability's choice holds little (:mod:`refeed.extract.parts`, and
     :func:`refeed.article.process` once both are clean).

@@ -234,6 +234,8 @@ _WORD = re.compile(r"[^\W\d_]{2}|[^\W\d_\u0000-\u2fff]")  # two letters, or one 
 
 def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
     """Runs of three or more teaser siblings (list items, cards, paragraphs)."""
+    if len(parent) < 3:
+        return  # most elements: a leaf, or a box of one or two
     children = [c for c in parent if isinstance(c, HtmlElement)]
     if len(children) < 3:
         return

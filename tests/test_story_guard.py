@@ -246,3 +246,24 @@ def test_a_box_shown_only_on_paper_is_hidden_even_beside_a_list_like_it() -> Non
     assert "Page address" not in article.text and URL not in article.text
     kinds = {(r.kind, r.rule) for r in article.removals}
     assert ("hidden", "hidden element (hidden attribute, display:none or class)") in kinds
+
+
+def test_a_column_of_links_one_per_line_beside_a_table_story_goes() -> None:
+    """An old table layout: a cell of <br>-separated section links beside the story's cell
+    (bare readability keeps both). The <br> separates the run's blocks, it ends none; a
+    story's own lines with a link inside a sentence stay."""
+    column = "".join(f'<a href="/section/{i}">Section {i}</a><br>' for i in range(12))
+    sources = "<br>".join(
+        f'The council published <a href="/files/{i}">its report number {i}</a> on Monday.'
+        for i in range(4)
+    )
+    story = "<br><br>".join(STORY)
+    page = (
+        "<html><head><title>Quay</title></head><body><table><tr>"
+        f'<td width="150">{column}</td><td><b>Quay to be rebuilt</b><br><br>{story}'
+        f"<br><br>{sources}</td></tr></table></body></html>"
+    ).encode()
+    article = process(page, url=URL, content_type="text/html")
+    assert story_kept(article.text)
+    assert "Section 3" not in article.text
+    assert "its report number 2 on Monday" in " ".join(article.text.split())

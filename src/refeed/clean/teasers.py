@@ -236,7 +236,8 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
     """Runs of three or more teaser siblings (list items, cards, paragraphs)."""
     if len(parent) < 3:
         return  # most elements: a leaf, or a box of one or two
-    children = [c for c in parent if isinstance(c, HtmlElement)]
+    # a <br> separates the blocks of a run (a column of links, one per line): it ends none
+    children = [c for c in parent if isinstance(c, HtmlElement) and c.tag != "br"]
     if len(children) < 3:
         return
     if parent.tag in ("ul", "ol"):

@@ -443,11 +443,7 @@ def _preview(args: argparse.Namespace) -> int:
     from refeed.cycle import fetch_settings, source_policy
     from refeed.fetch import Fetcher, FetchSettings, network_policy
 
-    url = args.url
-    if "://" not in url:  # "example.org/news/1": the scheme left out
-        raise RefeedError(
-            f"{url!r} is not a URL: give its scheme, e.g. refeed preview https://{url}"
-        )
+    url = _given_url(args.url, "preview")
     config: Config | None = None
     source = None
     if args.config is not None or args.source is not None:
@@ -517,6 +513,7 @@ def _check(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from datetime import UTC
 
+    from refeed import preview
     from refeed.scheduler import next_run
     from refeed.store import Store
     from refeed.urls import redact_text
@@ -525,7 +522,7 @@ def _status(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
 
     def when(value: datetime | None) -> str:
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+        return preview.when(value, never="-")
 
     rows = [
         ("SOURCE", "LAST RUN", "LAST SUCCESS", "ITEMS", "FAILS", "FAILING PAGES", "NEXT RUN",
@@ -595,9 +592,25 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from refeed.opml import from_feed_scheme
     from refeed.subscribe import add
 
-    return add(args.config, args.url, name=args.name, dry_run=args.dry_run)
+    url = _given_url(from_feed_scheme(args.url.strip()), "add")
+    return add(args.config, url, name=args.name, dry_run=args.dry_run)
+
+
+def _given_url(url: str, command: str) -> str:
+    """A URL given on the command line, or one line saying what is wrong with it."""
+    from urllib.parse import urlsplit
+
+    if "://" not in url:  # "example.org/news/1": the scheme left out
+        raise RefeedError(
+            f"{url!r} is not a URL: give its scheme, e.g. refeed {command} https://{url}"
+        )
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise RefeedError(f"{url!r} is not an http(s) URL, e.g. https://example.org/")
+    return url
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ refeed's own), a ``page:`` source as an outline of ``type="link"``, which
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -130,16 +130,26 @@ def sources_opml(sources: Iterable[Outline], title: str = "refeed sources") -> b
     """An OPML 2.0 document of *sources*, in their order: a feed as ``type="rss"`` with its
     ``xmlUrl``, a listing page as ``type="link"`` with its ``url``. Credentials in a URL
     are masked, as wherever refeed shows one (:func:`refeed.urls.redact`)."""
+    return document(
+        title,
+        (
+            {"text": s.title, "title": s.title, "type": "rss", "xmlUrl": redact(s.url)}
+            if s.kind == "feed"
+            else {"text": s.title, "title": s.title, "type": "link", "url": redact(s.url)}
+            for s in sources
+        ),
+    )
+
+
+def document(title: str, outlines: Iterable[Mapping[str, str]]) -> bytes:
+    """An OPML 2.0 document titled *title*: one ``<outline>`` per mapping of attributes,
+    in order (the sources' export here, ``index.opml`` of :mod:`refeed.publish`)."""
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = title
     body = etree.SubElement(root, "body")
-    for source in sources:
-        outline = etree.SubElement(body, "outline", text=source.title, title=source.title)
-        if source.kind == "feed":
-            outline.set("type", "rss")
-            outline.set("xmlUrl", redact(source.url))
-        else:
-            outline.set("type", "link")
-            outline.set("url", redact(source.url))
+    for attributes in outlines:
+        outline = etree.SubElement(body, "outline")
+        for name, value in attributes.items():
+            outline.set(name, value)
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import quote
 
@@ -88,15 +88,20 @@ class SourceView:
     pages: frozenset[str]  # keys of the items whose page the store keeps
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+def when(value: float | datetime | None, never: str = "never") -> str:
+    """A moment (a datetime in UTC, or a POSIX timestamp) as the index, the previews and
+    ``refeed status`` show it: ``2026-12-01 16:35 UTC``."""
+    if value is None:
+        return never
+    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, float) else value
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def next_run_text(view: SourceView) -> str:
     """The next run, and the backoff it waits for."""
     if not view.enabled:
         return "disabled"
-    text = _when(view.next_run) if view.next_run else "at the next run"
+    text = when(view.next_run) if view.next_run else "at the next run"
     if view.backing_off:
         text += f" (backoff after {view.state.failures} failures in a row)"
     return text
@@ -138,7 +143,7 @@ def render_source(view: SourceView) -> str:
     )
     if state.broken:  # refeed.breaks: its output no longer looks like its usual
         error += (
-            f'<p class="error" id="broken">Broken since {_when(state.broken_since)}: '
+            f'<p class="error" id="broken">Broken since {when(state.broken_since)}: '
             f"{e(redact_text('; '.join(state.broken)))}</p>"
         )
     rows = []
@@ -149,7 +154,7 @@ def render_source(view: SourceView) -> str:
         text = "full text" if item.full_text else "summary only"
         rows.append(
             f'<tr><td><a href="{e(quote(view.name))}/{item_id(item.identity)}">'
-            f"{e(item.title)}</a>{original}</td><td>{_when(item.date)}</td>"
+            f"{e(item.title)}</a>{original}</td><td>{when(item.date)}</td>"
             f"<td>{text}, {kept}</td></tr>"
         )
     items = (
@@ -161,8 +166,8 @@ def render_source(view: SourceView) -> str:
     body = (
         f'<h1 id="source">{e(view.title)}</h1>'
         f"<dl><dt>Source</dt><dd>{e(view.name)}</dd><dt>Items</dt><dd>{view.count}</dd>"
-        f"<dt>Last run</dt><dd>{_when(state.last_run)}</dd>"
-        f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd>"
+        f"<dt>Last run</dt><dd>{when(state.last_run)}</dd>"
+        f"<dt>Last success</dt><dd>{when(state.last_success)}</dd>"
         f'<dt>Next run</dt><dd class="next">{e(next_run_text(view))}</dd>'
         f"<dt>Failures in a row</dt><dd>{state.failures}</dd></dl>"
         f"{error}{_failing(view.failing)}<h2>Newest items</h2>{items}"
@@ -203,11 +208,11 @@ def render_item(
     link = public_link(item.url)
     original = f'<a href="{e(link)}">{e(link)}</a>' if link else "none"
     facts = (
-        f"<dl><dt>Link</dt><dd>{original}</dd><dt>Date</dt><dd>{_when(item.date)}</dd>"
-        f"<dt>First seen</dt><dd>{_when(item.first_seen)}</dd>"
+        f"<dl><dt>Link</dt><dd>{original}</dd><dt>Date</dt><dd>{when(item.date)}</dd>"
+        f"<dt>First seen</dt><dd>{when(item.first_seen)}</dd>"
     )
     if page is not None:
-        facts += f"<dt>Page fetched</dt><dd>{_when(page.fetched)}</dd>"
+        facts += f"<dt>Page fetched</dt><dd>{when(page.fetched)}</dd>"
     facts += "</dl>"
     crumbs = (
         f'<a href="../../">refeed feeds</a> › <a href="../{e(quote(view.name))}">'

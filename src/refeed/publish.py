@@ -32,7 +32,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 from lxml import html as lxml_html
 
-from refeed import __version__
+from refeed import __version__, opml
 from refeed.errors import PublishError
 from refeed.identity import published_id
 from refeed.models import FeedInfo, Item
@@ -512,18 +512,17 @@ def render_opml(feeds: Sequence[FeedInfo], formats: Sequence[str] = FORMATS) -> 
     (atom, else rss, else json), or its file name when ``self_base`` is not set.
     """
     fmt = _index_format(formats)
-    root = etree.Element("opml", version="2.0")
-    head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = INDEX_TITLE
-    body = etree.SubElement(root, "body")
-    for feed in sorted(feeds, key=lambda f: f.name):
+
+    def outline(feed: FeedInfo) -> dict[str, str]:
         title = _feed_title(feed)
-        outline = etree.SubElement(body, "outline", type="rss", text=title, title=title)
-        outline.set("xmlUrl", _feed_url(feed, fmt) or quote(_clean(_file_name(feed, fmt))))
+        attributes = {"type": "rss", "text": title, "title": title}
+        attributes["xmlUrl"] = _feed_url(feed, fmt) or quote(_clean(_file_name(feed, fmt)))
         home = _link(feed.site)  # the source's own site, never the feed's address
         if home:
-            outline.set("htmlUrl", home)
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+            attributes["htmlUrl"] = home
+        return attributes
+
+    return opml.document(INDEX_TITLE, (outline(f) for f in sorted(feeds, key=lambda f: f.name)))
 
 
 # -- files --------------------------------------------------------------------------

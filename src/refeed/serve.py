@@ -151,7 +151,7 @@ def source_breaks(config: Config, states: dict[str, SourceState]) -> list[str]:
     for source in config.sources:
         state = states.get(source.name)
         if source.enabled and state is not None and state.broken:
-            since = _when(state.broken_since)
+            since = preview.when(state.broken_since)
             lines.append(f"{source.name}: broken since {since}: {_reasons(state)}")
     return lines
 
@@ -494,13 +494,6 @@ def _not_found() -> Response:
     return PlainTextResponse("not found\n", status_code=404)
 
 
-def _when(value: float | datetime | None) -> str:
-    if value is None:
-        return "never"
-    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, float) else value
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 _INDEX_STYLE: Final = """
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin: 0 0 .3rem; }
@@ -572,7 +565,7 @@ def render_index(config: Config, rows: list[IndexRow], base: str) -> str:
             )
         if state.broken:
             error += (
-                f'<p class="error">Output looks broken since {_when(state.broken_since)}: '
+                f'<p class="error">Output looks broken since {preview.when(state.broken_since)}: '
                 f"{e(_reasons(state))}</p>"
             )
         disabled = " (disabled)" if not source.enabled else ""
@@ -593,8 +586,8 @@ def render_index(config: Config, rows: list[IndexRow], base: str) -> str:
             f'<section class="feed" id="{e(source.name)}"><h2>{e(info.title)}{disabled}</h2>'
             f"{site}"
             f"<dl>{address}<dt>Items</dt><dd>{count}</dd>"
-            f"<dt>Updated</dt><dd>{_when(updated)}</dd>"
-            f"<dt>Last success</dt><dd>{_when(state.last_success)}</dd>"
+            f"<dt>Updated</dt><dd>{preview.when(updated)}</dd>"
+            f"<dt>Last success</dt><dd>{preview.when(state.last_success)}</dd>"
             f'<dt>Next run</dt><dd class="next">{e(preview.next_run_text(view))}</dd></dl>'
             f"{newest}{error}"
             f'<p class="subscribe">Subscribe: {links or "not published yet"}'

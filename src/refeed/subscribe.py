@@ -36,7 +36,6 @@ from refeed.opml import (
     OpmlError,
     Outline,
     Skipped,
-    from_feed_scheme,
     read_opml,
     sources_opml,
 )
@@ -281,15 +280,6 @@ async def preview(fetcher: Fetcher, found: Found, count: int = PREVIEW_ITEMS) ->
 # -- the commands -------------------------------------------------------------------
 
 
-def _check_url(url: str) -> str:
-    if "://" not in url:
-        raise RefeedError(f"{url!r} is not a URL: give its scheme, e.g. refeed add https://{url}")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise RefeedError(f"{url!r} is not an http(s) URL, e.g. https://example.org/")
-    return url
-
-
 def _entry(name: str, kind: str, url: str) -> dict[str, Any]:
     """A source's entry; its URL is taken as it is, not as a ``${VARIABLE}`` template."""
     return {"name": name, kind: url.replace("${", "$${")}
@@ -314,11 +304,11 @@ def add(
     dry_run: bool = False,
     out: TextIO | None = None,
 ) -> int:
-    """``refeed add``: find the source at *url*, preview it and append it to *path*."""
+    """``refeed add``: find the source at *url* (an http(s) URL, as the command line
+    checked it), preview it and append it to *path*."""
     from refeed.cycle import fetch_settings, source_policy
 
     out = out or sys.stdout
-    url = _check_url(from_feed_scheme(url.strip()))
     if name is not None:
         try:
             SourceConfig(name=name, page=url)

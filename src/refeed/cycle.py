@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -362,7 +362,7 @@ async def _run_source(
     for stored in store.pending(source.name, now):
         if stored.identity not in listed:
             todo.append((_entry_of(stored), stored, stored.identity, stored.position))
-    rules = _rules(source, store, [entry for _key, entry in entries])
+    rules = source_rules(source, store, (entry.title for _key, entry in entries))
     outcomes = await asyncio.gather(
         *(
             _item(
@@ -472,13 +472,14 @@ def _moved(store: Store, name: str, entry: Entry, listed: set[str]) -> Item | No
     return stored
 
 
-def _rules(source: SourceConfig, store: Store, entries: Sequence[Entry]) -> Rules:
-    """The source's config rules plus what was learnt of its pages (refeed.clean.learnt)."""
+def source_rules(source: SourceConfig, store: Store, titles: Iterable[str | None]) -> Rules:
+    """The source's config rules plus what was learnt of its pages (refeed.clean.learnt)
+    and *titles*, those of its other items (the listing's; a preview takes the stored ones)."""
     return Rules(
         content=source.content,
         strip=source.strip,
         template=store.template(source.name, learnt.MIN_PAGES),
-        other_titles=frozenset(entry.title for entry in entries if entry.title),
+        other_titles=frozenset(title for title in titles if title),
     )
 
 

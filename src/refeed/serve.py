@@ -427,8 +427,7 @@ class _App:
     def _stored_item(
         self, source: SourceConfig, wanted: str
     ) -> tuple[SourceView, Item, Page | None, Rules] | None:
-        from refeed.clean import learnt
-        from refeed.cycle import feed_info
+        from refeed.cycle import feed_info, source_rules
 
         with Store(self.config.database) as store:
             info = feed_info(self.config, source, store.channel(source.name))
@@ -438,12 +437,8 @@ class _App:
                 return None
             # the rules a cycle would use: the source's, what was learnt of its pages, and
             # the titles of its other stored items (a cycle takes those of its listing)
-            rules = Rules(
-                content=source.content,
-                strip=source.strip,
-                template=store.template(source.name, learnt.MIN_PAGES),
-                other_titles=frozenset(i.title for i in view.items if i.title != item.title),
-            )
+            titles = (i.title for i in view.items if i.title != item.title)
+            rules = source_rules(source, store, titles)
             return view, item, store.page(source.name, item.identity), rules
 
 

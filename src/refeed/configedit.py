@@ -12,10 +12,8 @@ no block entry fits, goes through ruamel's round-trip dump of the whole document
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from refeed.errors import ConfigError, RefeedError
+from refeed.files import replace_file
 
 NEW_CONFIG = (
     "# refeed configuration, made by `refeed add`; every key is described in refeed's README.\n"
@@ -210,25 +209,13 @@ def write_config(path: Path, text: str) -> None:
     try:
         mode = target.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
-    tmp: Path | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.chmod(mode if mode is not None else 0o666 & ~_umask())
-        tmp.replace(target)
-        tmp = None
+        mode = 0o666 & ~_umask()
     except OSError as exc:
         raise RefeedError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+    try:
+        replace_file(target, text.encode("utf-8"), mode)
+    except OSError as exc:
+        raise RefeedError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _umask() -> int:

@@ -14,13 +14,10 @@ published, whatever the store holds.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -34,6 +31,7 @@ from lxml import html as lxml_html
 
 from refeed import __version__, opml
 from refeed.errors import PublishError
+from refeed.files import fsync_dir, replace_file
 from refeed.identity import published_id
 from refeed.models import FeedInfo, Item
 from refeed.sanitize import sanitize
@@ -536,16 +534,6 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Flush a directory entry to disk, where the platform allows it."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _describe(exc: OSError) -> str:
     """The cause of an OSError without the temporary file's name."""
     if exc.errno is not None and exc.strerror:
@@ -564,25 +552,10 @@ def write_atomic(path: Path, data: bytes) -> bool:
     """
     if _same_bytes(path, data):
         return False
-    directory = path.parent
-    tmp_path: Path | None = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            dir=directory, delete=False, prefix=f".{path.name}.", suffix=".tmp"
-        ) as tmp:
-            tmp_path = Path(tmp.name)
-            tmp.write(data)
-            tmp.flush()
-            os.fchmod(tmp.fileno(), FILE_MODE)
-            os.fsync(tmp.fileno())
-        tmp_path.replace(path)
+        replace_file(path, data, FILE_MODE)
     except OSError as exc:
-        if tmp_path is not None:
-            with contextlib.suppress(OSError):
-                tmp_path.unlink(missing_ok=True)
         raise PublishError(f"cannot write {path}: {_describe(exc)}") from exc
-    _fsync_dir(directory)
     return True
 
 
@@ -647,7 +620,7 @@ def retire(name: str, output_dir: Path) -> list[Path]:
             raise PublishError(f"cannot remove {path}: {_describe(exc)}") from exc
         removed.append(path)
     if removed:
-        _fsync_dir(output_dir)
+        fsync_dir(output_dir)
     return removed
 
 

@@ -430,3 +430,15 @@ def test_the_source_commands_have_help_and_are_in_the_readme(
     out = capsys.readouterr().out
     assert f"usage: refeed {command}" in out and f"examples:\n  refeed {command} " in out
     assert f"- `refeed {command}" in (ROOT / "README.md").read_text("utf-8")
+
+
+def test_add_writes_a_secret_in_the_url_whole_and_shows_it_masked(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = _news_site(site) + "?token=s3cret"
+    config = _config(tmp_path)
+    assert _add(feed, "-c", str(config), "--name", "private") == 0
+    assert _appended(config) == f"  - name: private\n    feed: {feed}\n"
+    captured = capsys.readouterr()
+    assert "s3cret" not in captured.out + captured.err
+    assert "token=***" in captured.out

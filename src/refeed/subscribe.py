@@ -285,6 +285,14 @@ def _entry(name: str, kind: str, url: str) -> dict[str, Any]:
     return {"name": name, kind: url.replace("${", "$${")}
 
 
+def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as printed: credentials in its URL masked, as wherever refeed shows one
+    (the file gets them whole)."""
+    return {
+        key: redact(value) if key in ("feed", "page") else value for key, value in entry.items()
+    }
+
+
 def _new_text(existing: Existing, entries: Sequence[dict[str, Any]]) -> str:
     """The config's text with *entries* appended, validated as ``refeed run`` would."""
     base = existing.text if existing.exists else NEW_CONFIG
@@ -344,11 +352,11 @@ def add(
     _print_previews(previews, out)
     if dry_run:
         print(f"\nWould append to {path} (--dry-run: nothing written):", file=out)
-        out.write(render_entries([entry]))
+        out.write(render_entries([_shown(entry)]))
         return 0
     write_config(path, text)
     print(f"\nAdded to {path}{'' if existing.exists else ' (a new file)'}:", file=out)
-    out.write(render_entries([entry]))
+    out.write(render_entries([_shown(entry)]))
     print(
         f"\nFetch it now with: refeed run -c {path} --source {name}"
         " (a running refeed daemon takes it on SIGHUP)",

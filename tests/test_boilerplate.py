@@ -78,6 +78,19 @@ LINES = {
         "To view the full story",
         "cta",
     ),
+    "legal-notice": (
+        '<p>Wir freuen uns über Ihre Kommentare. Bitte lesen Sie unsere <a href="/agb">'
+        'Nutzungsbedingungen</a> und die <a href="/datenschutz.html">Datenschutzerklärung</a>.'
+        "</p>",
+        "Wir freuen uns",
+        "boilerplate",
+    ),
+    "legal-notice-arabic": (
+        '<p>ترحب الشبكة بالنقاش الحيوي. ننصحك بمراجعة <a href="/community_guidelines.html">'
+        'إرشادات الاستخدام</a> و<a href="/privacy.html">سياسة الخصوصية</a>.</p>',
+        "ترحب الشبكة",
+        "boilerplate",
+    ),
     "more-link": ('<p><a href="/news">[more]</a></p>', "[more]", "navigation"),
     "back-link": ('<p><a href="/">zurück</a></p>', "zurück", "navigation"),
     "alt-text-again": (
@@ -129,6 +142,12 @@ def test_boilerplate_lines_are_removed_by_their_rule(case: str) -> None:
 
 
 KEEP_LINES = {
+    # links to stories about privacy, or one link to a policy, are no legal notice
+    "links-to-stories-about-privacy": '<p>The court ruled on the <a href="/2026/05/privacy-law">'
+    'new privacy law</a> after the <a href="/2026/04/terms-of-the-deal">terms of the deal</a> '
+    "were published.</p>",
+    "one-link-to-a-policy": '<p>The harbour authority changed its <a href="/privacy">privacy '
+    "policy</a> after the cameras went up on the quay.</p>",
     "reading-the-full-story": "<p>The minister said she wanted to read the full story of "
     "the quay before the vote.</p>",
     # story sentences that mention what calls to action are made of

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import pairwise
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -325,6 +326,28 @@ def _is_date_line(el: HtmlElement, text: str) -> bool:
     return words <= 8 and len(rest) <= 3 and len(rest) < words and not SENTENCE_END.search(text)
 
 
+def _is_legal_notice(el: HtmlElement, text: str) -> bool:
+    """A short notice whose links (two or more) all go to the site's own rules: its terms,
+    privacy policy, community guidelines ("by commenting you agree to our terms of use and
+    privacy policy"). Told by the addresses, which read the same in any language."""
+    hrefs = [a.get("href", "") for a in el.iter("a")]
+    return len(hrefs) >= _LEGAL_LINKS and all(
+        _LEGAL_PAGE.match(urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1]) for href in hrefs
+    )
+
+
+_LEGAL_LINKS = 2
+# the last part of the address of a site's rules (a news story's address says more)
+_LEGAL_PAGE = re.compile(
+    r"^(privacy|privacy[-_]?policy|privacy[-_]?notice|terms|terms[-_]?(of[-_]?)?(use|service)|"
+    r"tos|legal|imprint|impressum|datenschutz(erklaerung)?|agb|nutzungsbedingungen|cookies?|"
+    r"cookie[-_]?policy|(community[-_]?)?guidelines|disclaimer|mentions[-_]?legales|"
+    r"cgu|aviso[-_]?legal|privacidad|terminos|politica[-_]?de[-_]?privacidad)"
+    r"(\.[a-z]{2,5})?$",
+    re.IGNORECASE,
+)
+
+
 def _is_call_to_action(el: HtmlElement, text: str) -> bool:
     return phrases.call_to_action(text)
 
@@ -336,4 +359,5 @@ _LINE_RULES: tuple[tuple[str, str, Callable[[HtmlElement, str], bool]], ...] = (
     ("byline", "byline or agency signature (kept as the item's author)", _is_byline),
     ("byline", "date or category line (kept as the item's date)", _is_date_line),
     ("cta", "call to follow, subscribe, share, download or donate", _is_call_to_action),
+    ("boilerplate", "a notice linking the site's terms or privacy policy", _is_legal_notice),
 )

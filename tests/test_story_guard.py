@@ -267,3 +267,51 @@ def test_a_column_of_links_one_per_line_beside_a_table_story_goes() -> None:
     assert story_kept(article.text)
     assert "Section 3" not in article.text
     assert "its report number 2 on Monday" in " ".join(article.text.split())
+
+
+# a second version of a story, hidden beside the one shown (an older draft, a version for
+# another screen size), in several languages and scripts
+HIDDEN_VERSIONS = {
+    "en": "Draft version of the story that the editors left in the page for a later update.",
+    "ru": "Черновик этой статьи, который редакция оставила на странице для будущего обновления.",
+    "de": "Entwurf des Artikels, den die Redaktion für eine spätere Fassung im Quelltext ließ.",
+    "ja": "編集部が後の更新のためにページに残したこの記事の下書きです。" * 2,
+}
+
+
+@pytest.mark.parametrize("language", sorted(HIDDEN_VERSIONS))
+def test_a_hidden_second_story_beside_the_shown_one_goes(language: str) -> None:
+    draft = "".join(f"<p>{HIDDEN_VERSIONS[language]} {i}. {STORY[i]}</p>" for i in range(3))
+    shown = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><head><title>Quay</title></head><body><article><h1>Quay</h1>"
+        f'<div style="visibility: hidden">{draft}</div><h2>The plan</h2><div>{shown}</div>'
+        "</article></body></html>"
+    ).encode()
+    article = process(page, url=URL, content_type="text/html")
+    assert story_kept(article.text)
+    assert HIDDEN_VERSIONS[language][:30] not in article.text
+
+
+def test_a_page_a_script_reveals_whole_keeps_its_story() -> None:
+    """Hidden until its fonts load (``visibility: hidden`` on the page's wrapper): there is
+    no visible story beside it, so the hidden one is the story."""
+    shown = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        '<html><head><title>Quay</title></head><body><div id="page" style="visibility:hidden">'
+        f"<article><h1>Quay to be rebuilt</h1>{shown}</article></div>"
+        "<footer>(c) Paper</footer></body></html>"
+    ).encode()
+    assert story_kept(process(page, url=URL, content_type="text/html").text)
+
+
+def test_the_hidden_rest_of_a_story_a_button_opens_is_kept() -> None:
+    """One visible paragraph, the rest hidden behind "Read more": the visible part is no
+    story of its own, so the hidden rest is not a second version of it."""
+    rest = "".join(f"<p>{p}</p>" for p in STORY[1:])
+    page = (
+        "<html><head><title>Quay</title></head><body><article><h1>Quay to be rebuilt</h1>"
+        f'<p>{STORY[0]}</p><div class="story-rest" style="display:none">{rest}</div>'
+        "<button>Read more</button></article><footer>(c) Paper</footer></body></html>"
+    ).encode()
+    assert story_kept(process(page, url=URL, content_type="text/html").text)

@@ -466,6 +466,25 @@ def _out_of_sight(
     return found
 
 
+def _hidden_beside(el: HtmlElement, story: HtmlElement | None, limit: float) -> bool:
+    """Whether the hidden box *el* is out of the reader's sight for good.
+
+    A small box without a story of its own is. A larger one (a story, or much of the
+    page) is only where the visible story candidate holds at least half as much text:
+    a second version of the story hidden beside the one shown. A page a script reveals
+    whole, or a story whose rest a "read more" button opens, has no such visible story.
+    """
+    size = len(text_of(el))
+    if size < limit and not has_story(el):
+        return True
+    if story is None:
+        return False
+    shown = len(text_of(story))
+    if any(parent is story for parent in el.iterancestors()):
+        shown -= size
+    return shown >= size / 2
+
+
 def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = None) -> None:
     """Remove chrome elements from a whole page (before the story is chosen).
 
@@ -490,7 +509,7 @@ def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = N
         if _hidden(el):
             if _more_of_a_list(el):
                 _reveal(el)  # readability would drop it as hidden
-            elif len(text_of(el)) < limit and not has_story(el):
+            elif _hidden_beside(el, story, limit):
                 trace.drop(el, "hidden", "hidden element (hidden attribute, display:none or class)")
             continue
         found = chrome_kind(el)

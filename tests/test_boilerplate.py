@@ -766,3 +766,29 @@ def test_the_item_picture_is_the_pages_own_else_the_storys_first() -> None:
     story = process(page('<figure><img src="/quay.jpg" alt="quay"></figure>'), url=URL)
     assert story.image == "https://paper.example/quay.jpg"
     assert process(page(), url=URL).image is None
+
+
+def test_a_video_players_controls_go_as_buttons_do() -> None:
+    """A player's controls are boxes with a widget role (button, slider, menu item): their
+    labels ("Play Video", "Mute", "Loaded: 0%") are never the story."""
+    player = (
+        '<div class="player" role="region" aria-label="video player"><video src="/v.mp4"></video>'
+        '<div role="button" tabindex="0"><span>Play Video</span></div>'
+        '<div role="group"><div role="button"><span>Mute</span></div>'
+        '<div role="slider" aria-valuenow="0"><span>Loaded: 0%</span></div>'
+        '<ul><li role="menuitemcheckbox">subtitles off, selected</li></ul></div></div>'
+    )
+    article = process(page(player), url=URL, content_type="text/html")
+    assert story_kept(article.text)
+    for label in ("Play Video", "Mute", "Loaded", "subtitles off"):
+        assert label not in article.text
+    assert ("boilerplate", "its role is 'button'") in {(r.kind, r.rule) for r in article.removals}
+
+
+def test_a_link_styled_as_a_button_inside_a_sentence_stays() -> None:
+    sentence = (
+        '<p>The full engineering report, <a role="button" href="/report.pdf">published by the '
+        "authority</a>, lists every rotten pile found under the northern quay last spring.</p>"
+    )
+    text = process(page(sentence), url=URL, content_type="text/html").text
+    assert "published by the authority" in text

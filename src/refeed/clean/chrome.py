@@ -284,7 +284,18 @@ _ROLE_KIND = {
     "contentinfo": "boilerplate",
     "dialog": "popup",
     "alertdialog": "popup",
-}
+    # a widget's controls (a video player's buttons and sliders), as <button> and <select>
+    # are: their text labels a control, never the story (a tab strip's labels name the
+    # sections below them, and stay)
+    **dict.fromkeys(
+        (
+            "button", "slider", "progressbar", "scrollbar", "switch", "spinbutton", "menuitem",
+            "menuitemcheckbox", "menuitemradio",
+            "combobox", "listbox", "option", "searchbox", "textbox", "checkbox", "radio",
+        ),
+        "boilerplate",
+    ),
+}  # fmt: skip
 
 
 def role_words(el: HtmlElement) -> frozenset[str]:

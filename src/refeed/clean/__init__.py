@@ -7,6 +7,7 @@ chosen (so that teaser lists and chrome cannot pull the choice their way), and
 
 - :mod:`~refeed.clean.chrome`: template parts (nav, share bars, comments, pop-ups, ads);
 - :mod:`~refeed.clean.teasers`: other stories' headlines, listed or inline;
+- :mod:`~refeed.clean.slideshow`: a gallery's slides beside the story;
 - :mod:`~refeed.clean.lines`: captions, credits, bylines, ad labels, calls to action;
 - :mod:`~refeed.clean.phrases`: the multilingual words they read;
 - :mod:`~refeed.clean.shape`: how a block looks (links, length, sentence or headline).
@@ -23,6 +24,7 @@ from lxml.html import HtmlElement
 from refeed.clean.chrome import remove_chrome, story_candidate
 from refeed.clean.lines import remove_lines
 from refeed.clean.shape import BLOCKS
+from refeed.clean.slideshow import remove_slideshows
 from refeed.clean.teasers import remove_teasers
 from refeed.clean.trace import Trace
 from refeed.dom import remembering_text, text_of
@@ -56,6 +58,7 @@ def prepare(root: HtmlElement, url: str, trace: Trace) -> HtmlElement | None:
     with remembering_text():
         story = story_candidate(body)
         remove_chrome(body, trace, story)
+        remove_slideshows(body, trace, story)
         remove_teasers(body, url, trace)
     return story
 

@@ -196,3 +196,31 @@ def test_phrases_by_first_letter_match_as_one_pattern(
     for candidate in (text, rest, lead + rest):
         ours, theirs = phrases.TEASER_HEADING.match(candidate), one.match(candidate)
         assert (ours and ours.group(0, 1)) == (theirs and theirs.group(0, 1))
+
+
+_PIECES = st.lists(
+    st.sampled_from(
+        ["<p>", "</p>", "<pre>", "</pre>", "<PRE class=x>", "<textarea>", "</textarea>",
+         "<div>", "</div>", " ", "  ", "\n", "\t", "\r\n", "\xa0", "word", "<b>", "</b>"]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@FUZZ
+@given(doc=_PIECES)
+def test_space_folding_changes_nothing_a_reader_sees(doc: str) -> None:
+    """Runs of white space fold to one outside <pre> and <textarea>: the text of every
+    element, space-folded, is as lxml reads the page unfolded, and a <pre> keeps its own."""
+    import lxml.html
+
+    page = f"<html><body>{doc}</body></html>"
+    folded = parse_html(page)
+    plain = lxml.html.document_fromstring(page)
+
+    def texts(root: lxml.html.HtmlElement, tag: str) -> list[str]:
+        return [el.text_content() for el in root.iter(tag)]
+
+    assert " ".join(folded.text_content().split()) == " ".join(plain.text_content().split())
+    assert texts(folded, "pre") == texts(plain, "pre")
+    assert texts(folded, "textarea") == texts(plain, "textarea")

@@ -201,7 +201,8 @@ def test_phrases_by_first_letter_match_as_one_pattern(
 _PIECES = st.lists(
     st.sampled_from(
         ["<p>", "</p>", "<pre>", "</pre>", "<PRE class=x>", "<textarea>", "</textarea>",
-         "<div>", "</div>", " ", "  ", "\n", "\t", "\r\n", "\xa0", "word", "<b>", "</b>"]
+         "<div>", "</div>", "<script>", "</script>", " ", "  ", "\n", "\t", "\r\n", "\xa0",
+         "word", "<b>", "</b>"]
     ),
     max_size=40,
 ).map("".join)  # fmt: skip

@@ -61,25 +61,36 @@ def parse_html(text: str) -> HtmlElement:
     return root
 
 
+# tags are looked for with a bounded run of attributes: an unbounded ``[^>]*`` rescans
+# the rest of the page from every "<h1" of a page that never closes one (quadratic)
+_MAX_TAG = 4096
+
+
 def _fold_space(text: str) -> str:
-    """Each run of white space one space, as a browser shows it, outside the elements
-    that keep theirs (``<pre>``, ``<textarea>``, scripts and styles).
+    """Each run of white space one space, as a browser shows it, up to the first element
+    that keeps its own (``<pre>``, ``<textarea>``) and outside scripts and styles.
 
     Nothing a reader sees changes; every measure of text length downstream (refeed's and
     readability's, which folds space with regular expressions every time it measures an
-    element) reads a fifth of the characters on an indented page.
+    element) reads a fifth of the characters on an indented page. Where a ``<pre>`` ends
+    depends on how the parser mends the markup inside it, so nothing after one is folded.
     """
+    keeps = _KEEPS_SPACE.search(text)
+    cut = keeps.start() if keeps else len(text)
     parts: list[str] = []
     done = 0
-    while (start := _VERBATIM_START.search(text, done)) is not None:
+    while (start := _RAW_START.search(text, done, cut)) is not None:
         parts.append(_folded(text[done : start.start()]))
-        end = _verbatim_end(text, start)
-        if end is None:  # left open: the rest stays as it is
+        end = re.compile(rf"</{start[1]}\s*>", re.IGNORECASE).search(text, start.end())
+        if end is None:  # left open: the rest is its own
             parts.append(text[start.start() :])
             return "".join(parts)
-        parts.append(text[start.start() : end])
-        done = end
-    parts.append(_folded(text[done:]))
+        parts.append(text[start.start() : end.end()])
+        done = end.end()
+    if done < cut:
+        parts.append(_folded(text[done:cut]))
+        done = cut
+    parts.append(text[done:])
     return "".join(parts)
 
 
@@ -91,25 +102,8 @@ def _folded(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
-def _verbatim_end(text: str, start: re.Match[str]) -> int | None:
-    """Where the element opened at *start* ends (None: never). Scripts, styles and text
-    areas end at their first end tag; a ``<pre>`` inside a ``<pre>`` nests."""
-    name = start[1].lower()
-    tag = re.compile(rf"<(/?){name}(?=[\s/>])[^>]{{0,{_MAX_TAG}}}>", re.IGNORECASE)
-    depth, at = 1, start.end()
-    while (found := tag.search(text, at)) is not None:
-        at = found.end()
-        if not found[1]:
-            depth += name in _NESTING
-        else:
-            depth -= 1
-            if depth == 0:
-                return at
-    return None
-
-
-_NESTING = frozenset(("pre", "xmp", "listing"))
-_VERBATIM_START = re.compile(r"<(pre|textarea|script|style|xmp|listing|plaintext)(?=[\s/>])", re.I)
+_KEEPS_SPACE = re.compile(r"<(pre|textarea|xmp|listing|plaintext)(?=[\s/>])", re.IGNORECASE)
+_RAW_START = re.compile(r"<(script|style)(?=[\s/>])", re.IGNORECASE)  # raw to their end tag
 _SPACES = re.compile(r" {2,}")
 
 
@@ -158,9 +152,6 @@ def _close_title(text: str) -> str:
     return f"{text[:end]}</title>{text[end:]}"
 
 
-# tags are looked for with a bounded run of attributes: an unbounded ``[^>]*`` rescans
-# the rest of the page from every "<h1" of a page that never closes one (quadratic)
-_MAX_TAG = 4096
 _HEADING_TAG = re.compile(rf"<(/?)h([1-6])(?=[\s/>])[^>]{{0,{_MAX_TAG}}}>", re.IGNORECASE)
 
 

@@ -81,7 +81,7 @@ def _fold_space(text: str) -> str:
     done = 0
     while (start := _RAW_START.search(text, done, cut)) is not None:
         parts.append(_folded(text[done : start.start()]))
-        end = re.compile(rf"</{start[1]}\s*>", re.IGNORECASE).search(text, start.end())
+        end = _RAW_END[start[1].lower()].search(text, start.end())
         if end is None:  # left open: the rest is its own
             parts.append(text[start.start() :])
             return "".join(parts)
@@ -104,6 +104,7 @@ def _folded(text: str) -> str:
 
 _KEEPS_SPACE = re.compile(r"<(pre|textarea|xmp|listing|plaintext)(?=[\s/>])", re.IGNORECASE)
 _RAW_START = re.compile(r"<(script|style)(?=[\s/>])", re.IGNORECASE)  # raw to their end tag
+_RAW_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style")}
 _SPACES = re.compile(r" {2,}")
 
 

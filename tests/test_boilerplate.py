@@ -510,6 +510,41 @@ def test_a_story_cut_into_one_box_per_paragraph_is_kept_whole() -> None:
     assert story_kept(text)
 
 
+def test_a_list_article_keeps_its_introduction_above_the_table() -> None:
+    """A list article: its rows are a table's cells, which readability keeps alone; the
+    paragraphs introducing the table, beside it in the same box, come back."""
+    rows = "".join(
+        f"<tr><td>Film {i}</td><td>{1990 + i}</td><td>A clerk wakes on the same rainy Monday "
+        f"in the harbour town; the film ends where it began, and the loop starts again for "
+        f"the {i}th time.</td></tr>"
+        for i in range(40)
+    )
+    # one cell holds a paragraph of its own: the story's box is the table, not that cell
+    rows += (
+        "<tr><td>Film 40</td><td>2030</td><td><p>Remade twice, the last version moves the "
+        "rainy Monday to a ferry crossing the harbour at dawn.</p></td></tr>"
+    )
+    intro = "".join(f"<p>{p}</p>" for p in STORY[:2])
+    body = (
+        "<html><body><nav><a href='/'>Home</a></nav><div class='page'><h1>Films</h1>"
+        f"<div class='content'>{intro}<table><tbody>{rows}</tbody></table></div></div>"
+        "<footer>(c) Wiki</footer></body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert text.startswith(STORY[0][:60]) and STORY[1] in text
+    assert "loop starts again for the 39th time" in text
+    assert "Film 11 2001 A clerk wakes" in text  # the cells of a row, each its own
+
+
+def test_a_tables_rows_chosen_without_their_table_keep_their_cells_apart() -> None:
+    """readability may choose a table's <tbody> alone: its rows and cells stay a table."""
+    rows = "".join(f"<tr><td>Pier {i}</td><td>{STORY[i % 4]}</td></tr>" for i in range(8))
+    body = f"<html><body><table><tbody>{rows}</tbody></table></body></html>".encode()
+    article = process(body, url=URL)
+    assert "<table>" in article.html and "<td>Pier 3</td>" in article.html
+    assert f"Pier 3 {STORY[3]}" in " ".join(article.text.split())
+
+
 def test_a_list_readability_drops_for_its_links_comes_back() -> None:
     links = ("structural survey of 2024", "ban on heavy lorries", "temporary southern pontoon")
     rest = ("found rot in half of the piles", "has held since the floods", "opens in January")

@@ -284,13 +284,16 @@ def _post(el: HtmlElement) -> bool:
     return _prose_mass(el)[0] >= _MIN_PROSE_CHARS and _story_part(el, text_of(el))
 
 
+_ANCHOR_BLOCKS = ("p", "li", "pre", "td")  # a table's cells: a list article's rows
+
+
 def _anchor(root: HtmlElement, content: HtmlElement) -> HtmlElement | None:
     """The deepest page element holding every long paragraph readability kept, or, when
     the page has no such paragraphs (readability made them of text boxes), the page
     element that is readability's outermost box with an id."""
-    wanted = {text_of(p) for p in content.iter("p", "li", "pre")}
+    wanted = {text_of(p) for p in content.iter(_ANCHOR_BLOCKS)}
     wanted = {t for t in wanted if len(t) >= _MIN_PROSE_CHARS}
-    found = [el for el in root.iter("p", "li", "pre") if text_of(el) in wanted] if wanted else []
+    found = [el for el in root.iter(_ANCHOR_BLOCKS) if text_of(el) in wanted] if wanted else []
     if not found:
         ids = (el.get("id") for el in content.iter() if el.get("id"))
         boxes = (root.xpath("//*[@id=$id]", id=box_id) for box_id in ids)

@@ -47,10 +47,16 @@ def main_content(root: HtmlElement, url: str, fallback: HtmlElement | None = Non
     # are made absolute once, below, not by readability as well
     document = _Readability(root)
     try:
-        summary = document.summary(html_partial=True)
+        document.summary(html_partial=True)
     except Unparseable as exc:
         raise ParseError(f"no story found: {exc}", url=url or None) from exc
-    content = lxml.html.fragment_fromstring(summary or "<div></div>", create_parent="div")
+    content = document.chosen
+    if content is None or content.tag != "div":
+        wrapper = lxml.html.Element("div")
+        if content is not None:
+            wrapper.append(content)
+        content = wrapper
+    mend_tables(content)
     with remembering_text():  # nothing below changes the page's tree
         better = better_container(root, content, url, fallback)
         if better is not None:
@@ -77,6 +83,55 @@ class _Readability(Document):  # type: ignore[misc]
     holding the story). A plain copy is enough, and keeps the caller's tree untouched.
     """
 
+    chosen: HtmlElement | None = None  # the story as readability left it, once summarised
+
     def _parse(self, input: HtmlElement) -> HtmlElement:
         self.encoding = "utf-8"
         return copy.deepcopy(input)
+
+    def get_clean_html(self) -> str:
+        # readability's hook for subclasses: its choice is kept as a tree (the string it
+        # returns, parsed again, would lose a table's rows chosen without their <table>)
+        self.chosen = self._html()
+        return str(super().get_clean_html())
+
+
+_TABLE_PARTS = frozenset(("tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup"))
+_ROW_GROUPS = frozenset(("table", "tbody", "thead", "tfoot"))
+
+
+def mend_tables(content: HtmlElement) -> None:
+    """Put each run of a table's parts left without their table (readability chooses a
+    table's ``<tbody>`` or a row as the story's box) back into a ``<table>`` (and cells
+    without their row into a ``<tr>``): serialised bare, the HTML parsers drop their
+    tags and run the cells' text together."""
+    for el in list(content.iter(*_TABLE_PARTS)):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if el.tag in ("td", "th"):
+            if parent.tag != "tr":
+                _wrap(el, "tr")
+        elif el.tag == "tr":
+            if parent.tag not in _ROW_GROUPS:
+                _wrap(el, "table")
+        elif parent.tag != "table":
+            _wrap(el, "table")
+    for row in list(content.iter("tr")):
+        parent = row.getparent()
+        if parent is not None and parent.tag not in _ROW_GROUPS:
+            _wrap(row, "table")
+
+
+def _wrap(el: HtmlElement, tag: str) -> None:
+    """Wrap *el* and the siblings of its tag right after it in a new *tag* element."""
+    parent = el.getparent()
+    assert parent is not None
+    wrapper = lxml.html.Element(tag)
+    el.addprevious(wrapper)
+    kin = {"td": ("td", "th"), "th": ("td", "th")}.get(el.tag, (el.tag,))
+    following = el
+    while following is not None and following.tag in kin:
+        after = following.getnext()
+        wrapper.append(following)  # its tail goes with it
+        following = after

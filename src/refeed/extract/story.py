@@ -92,7 +92,12 @@ class _Readability(Document):  # type: ignore[misc]
     def get_clean_html(self) -> str:
         # readability's hook for subclasses: its choice is kept as a tree (the string it
         # returns, parsed again, would lose a table's rows chosen without their <table>)
-        self.chosen = self._html()
+        self.chosen = chosen = self._html()
+        text = str(chosen.text_content())
+        if len(text) >= self.retry_length:
+            # readability reads the string only to retry below that length, and its HTML
+            # is never shorter than its text: the same decision, without serialising
+            return text
         return str(super().get_clean_html())
 
 

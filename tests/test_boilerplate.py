@@ -827,3 +827,51 @@ def test_a_link_styled_as_a_button_inside_a_sentence_stays() -> None:
     )
     text = process(page(sentence), url=URL, content_type="text/html").text
     assert "published by the authority" in text
+
+
+# boxes of another build right after the story: not put back beside it
+AFTER_THE_STORY = {
+    "about-box": '<div class="company-info"><h3>About Harbour Works</h3><p>Harbour Works is '
+    "a family company that has built and repaired quays, piers and breakwaters along the "
+    "coast since 1921, with offices in four ports.</p></div>",
+    "card-ru": '<div class="card"><p>Ремонт набережной в соседнем городе обошёлся вдвое '
+    "дороже, чем планировали: подрядчик трижды переносил сроки и просил новые деньги.</p>"
+    "</div>",
+}
+
+
+@pytest.mark.parametrize("case", sorted(AFTER_THE_STORY))
+def test_a_box_of_another_build_after_the_story_is_not_put_back(case: str) -> None:
+    # a long story: readability keeps its box alone, and the box after it is ours to judge
+    story = "".join(f"<p>{p} {p}</p>" for p in STORY * 2)
+    body = (
+        "<html><body><div class='main'><h1>Quay</h1>"
+        f"<div class='story-body'>{story}</div>{AFTER_THE_STORY[case]}</div></body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    box = lxml_text(AFTER_THE_STORY[case])
+    assert box[20:80] not in text
+
+
+def test_the_storys_own_paragraphs_and_boxes_after_its_box_are_put_back() -> None:
+    """A paragraph, a list and a box built like the story's own, after its box: its end."""
+    first = "".join(f"<p>{p}</p>" for p in STORY[:3])
+    body = (
+        "<html><body><div class='main'><h1>Quay</h1>"
+        f"<div class='story-body part'>{first}</div>"
+        '<div class="ad">Advertisement</div>'
+        f"<div class='story-body part'><p>{STORY[3]}</p></div>"
+        "<p>The authority will publish the full schedule of the works on its website "
+        "before the end of the month, together with the diversions.</p>"
+        "</div></body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    assert "publish the full schedule of the works" in text
+
+
+def lxml_text(fragment: str) -> str:
+    from refeed.dom import parse_fragment, text_of
+
+    return text_of(parse_fragment(fragment))

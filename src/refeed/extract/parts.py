@@ -78,7 +78,7 @@ def better_container(
     densest text container holds (*fallback*, :func:`refeed.clean.story_candidate`),
     that container is taken instead.
     """
-    if fallback is not None and len(text_of(content)) < 0.5 * len(text_of(fallback)):
+    if fallback is not None and len(text_of(content)) < _FALLBACK_SHARE * len(text_of(fallback)):
         # readability's choice lost most of the paragraphs (it dislikes link-dense
         # stories and text laid out with <br>): take the densest container instead
         wrapper = lxml.html.Element("div")
@@ -108,9 +108,11 @@ def better_container(
         if level < _MAX_LEVELS:
             before[:0] = _story_siblings(siblings[:index], story)
             # past the first level, what follows a story is comments, "further reading",
-            # newsletters: only boxes built like the story's own count
-            like = None if el is anchor else el
-            after.extend(_story_siblings(siblings[index + 1 :], story, like=like))
+            # newsletters: only boxes built like the story's own count; right after the
+            # story, its own blocks too (a box of another build there is an "about us",
+            # a comment thread, a grid of cards)
+            blocks = el is anchor
+            after.extend(_story_siblings(siblings[index + 1 :], story, like=el, blocks=blocks))
         elif anchor.get("class"):  # far above, only boxes of readability's choice's template
             before[:0] = _story_siblings(siblings[:index], story, like=anchor, exact=True)
             after.extend(_story_siblings(siblings[index + 1 :], story, like=anchor, exact=True))
@@ -126,6 +128,8 @@ def better_container(
     return extended
 
 
+_FALLBACK_SHARE = 0.5
+_STORY_BLOCKS = frozenset(("p", "blockquote", "ul", "ol", "pre", "table", "figure", "dl"))
 _MAX_LEVELS = 3  # levels above the story whose prose siblings may be parts of it
 _FAR_LEVELS = 8  # and where boxes of its template are (a thread's posts, its sections)
 _RESTORABLE = ("ul", "ol", "blockquote", "table", "pre", "dl", "figure")
@@ -188,14 +192,20 @@ def _story_siblings(
     *,
     like: HtmlElement | None = None,
     exact: bool = False,
+    blocks: bool = False,
 ) -> list[HtmlElement]:
     """The prose siblings not in the story yet, each with the heading right above it.
 
-    With ``like``, only boxes alike to it; ``exact``, only boxes of its very classes.
+    With ``like``, only boxes alike to it; ``exact``, only boxes of its very classes;
+    ``blocks``, the story's own kinds of block (paragraphs, lists, quotes) as well.
     """
     chosen: list[HtmlElement] = []
     for i, sibling in enumerate(siblings):
-        if like is not None and not (_same_classes if exact else _alike)(sibling, like):
+        if (
+            like is not None
+            and not (blocks and sibling.tag in _STORY_BLOCKS)
+            and not (_same_classes if exact else _alike)(sibling, like)
+        ):
             continue
         prose, total = _prose_mass(sibling)
         if prose < _MIN_PROSE_CHARS or prose < 0.6 * total:

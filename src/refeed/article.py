@@ -24,8 +24,11 @@ from refeed.clean import learnt
 from refeed.clean.lines import byline_author
 from refeed.decode import decode
 from refeed.dom import drop_code, flatten_math, parse_fragment, parse_html, text_of
+from refeed.errors import ParseError
+from refeed.extract import siterule
 from refeed.models import Article
 from refeed.sanitize import sanitize
+from refeed.siterules import SiteConfig
 from refeed.urls import web_url
 
 _BLOCK_TAGS = frozenset(
@@ -42,6 +45,7 @@ class Rules:
 
     content: str | None = None  # CSS selector of the story container
     strip: tuple[str, ...] = ()  # CSS selectors always removed
+    site: SiteConfig | None = None  # the page's site rules (refeed.siterules), if any
     # learnt from the source's other pages (refeed.clean.learnt)
     template: frozenset[str] = frozenset()  # fingerprints of the site's recurring blocks
     other_titles: frozenset[str] = frozenset()  # titles of the feed's other items
@@ -54,7 +58,10 @@ def process(
     decoded = decode(body, content_type)
     if content_type and content_type.split(";")[0].strip().lower() == "text/plain":
         return process_text(decoded.text, url=url, rules=rules)
-    return process_tree(parse_html(decoded.text), url=url, rules=rules)
+    text = decoded.text
+    if rules.site is not None and rules.site.replace:
+        text = siterule.replace_strings(text, rules.site)
+    return process_tree(parse_html(text), url=url, rules=rules)
 
 
 def process_tree(root: HtmlElement, *, url: str = "", rules: Rules = Rules()) -> Article:
@@ -62,16 +69,37 @@ def process_tree(root: HtmlElement, *, url: str = "", rules: Rules = Rules()) ->
     if urlsplit(url).scheme not in ("http", "https"):
         # no usable address given (a saved page): the page's canonical one resolves links
         url = extract.page_url(root) or url
-    meta = extract.metadata(root, url)
+    site = rules.site
+    meta = extract.metadata(root, url, json_ld=site is None or not site.skip_json_ld)
     trace = clean.Trace()
+    if site is not None:
+        siterule.prepare(root, site, trace)
+        meta = siterule.metadata(root, site, meta)
     clean.strip_selectors(root, rules.strip, trace)
     extract.fix_lazy_images(root)
     drop_code(root)
     if rules.content:
         selected = extract.selected_content(root, url, rules.content)
         if selected is not None:  # chrome inside it still goes; teasers and lines in _finish
+            trace.chosen_by = f"the content selector {rules.content!r}"
             clean.prepare_selected(selected, trace)
             return _finish(selected, url, trace, meta, rules)
+    if site is not None and site.body:
+        chosen = siterule.body(root, site)
+        if chosen is not None:  # refeed's own cleaning still runs inside it
+            story, rule = chosen
+            trace.chosen_by = f"site rule {rule.at} body: {rule.value}"
+            if url:
+                story.make_links_absolute(url, handle_failures="discard")
+            if site.prune:
+                clean.prepare_selected(story, trace)
+            return _finish(story, url, trace, meta, rules)
+        if not site.autodetect_on_failure:
+            raise ParseError(
+                f"site rules {site.origin}: no body XPath matched and the rules say "
+                "autodetect_on_failure: no",
+                url=url or None,
+            )
     candidate = clean.prepare(root, url, trace)
     if candidate is not None and root not in candidate.iterancestors():
         candidate = None  # the teaser cleaner took it out: a list of other stories
@@ -170,6 +198,7 @@ def _finish(
         removed=dict(trace.counts),
         removals=tuple(trace.removals),
         fingerprints=fingerprints,
+        chosen_by=trace.chosen_by,
     )
     kept = KEPT.get()
     if kept is not None:  # refeed.explain: which of the page's elements the story holds

@@ -69,6 +69,18 @@ _HELP: dict[str, tuple[str, list[str]]] = {
             "refeed preview URL -c config.yaml --source news --explain",
         ],
     ),
+    "rules": (
+        "Test site rule files (the Full-Text RSS format, as in the public ftr-site-config "
+        "collection): each test_url is fetched and extracted with its site's rules, and "
+        "passes when the body XPath still matches and the story holds every test_contains "
+        "under it. With --page, a saved page is tested instead, without the network. "
+        "Exit 1 when a test fails: run it from cron to learn when a site's template changed.",
+        [
+            "refeed rules test site-rules/",
+            "refeed rules test -c config.yaml --site www.example.org",
+            "refeed rules test site-rules/ --page saved.html --url https://example.org/news/1",
+        ],
+    ),
     "status": (
         "A table of the sources: last run, last success, stored items, failures, failing "
         "pages, next run (and backoff), break (why the output looks broken) and the last "
@@ -132,6 +144,40 @@ def _command(
     )
 
 
+def _with_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        help="config file (default: config.yaml)",
+    )
+
+
+def _add_rules(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """``refeed rules test``."""
+    rules = _command(sub, "rules", [common], "test site rule files (Full-Text RSS format)")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    rules_test = rules_sub.add_parser(
+        "test",
+        parents=[common],
+        help="fetch each rule file's test_url and check its test_contains",
+        description=_HELP["rules"][0],
+        epilog="examples:\n" + "".join(f"  {e}\n" for e in _HELP["rules"][1]) + f"\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rules_test.add_argument(
+        "folders", nargs="*", type=Path, help="rule folders (default: the config's site_rules)"
+    )
+    _with_config(rules_test)
+    rules_test.add_argument("--site", metavar="HOST", help="only the file that serves HOST")
+    rules_test.add_argument("--page", metavar="FILE", type=Path, help="a saved page, not fetched")
+    rules_test.add_argument("--url", help="the saved page's URL (with --page)")
+    rules_test.add_argument("--content-type", default=None, help="the saved page's Content-Type")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="refeed",
@@ -161,14 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     logging_options(common, argparse.SUPPRESS)  # the command's own keep the global ones
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_config(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "-c",
-            "--config",
-            type=Path,
-            default=Path("config.yaml"),
-            help="config file (default: config.yaml)",
-        )
+    with_config = _with_config
 
     run = _command(sub, "run", [common], "run one cycle over all (or the named) sources, then exit")
     with_config(run)
@@ -221,6 +260,8 @@ def _parser() -> argparse.ArgumentParser:
         "with quoted words and numbers as N, e.g. 'teaser: list of N items, most of them "
         "headlines' (repeatable)",
     )
+
+    _add_rules(sub, common)
 
     preview = _command(
         sub, "preview", [common], "fetch one article page and show what refeed keeps"
@@ -313,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "add": _add,
             "import": _import,
             "export": _export,
+            "rules": _rules,
         }[args.command]
         return command(args)
     except ConfigError as exc:
@@ -427,8 +469,64 @@ def _extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rules(args: argparse.Namespace) -> int:
+    """``refeed rules test``: a line per test, PASS or FAIL with why; exit 1 on a failure."""
+    from refeed.cycle import fetch_settings
+    from refeed.fetch import Fetcher, FetchSettings
+    from refeed.siterules import RuleBook
+    from refeed.siterules.check import Outcome, test_files, test_page
+    from refeed.urls import redact
+
+    config = load_config(args.config) if not args.folders or args.config.is_file() else None
+    folders = tuple(args.folders) or (config.site_rules if config is not None else ())
+    if not folders:
+        raise ConfigError(
+            f"{args.config}: no rule folders: give them (refeed rules test site-rules/) or "
+            "set site_rules: in the config"
+        )
+    book = RuleBook(folders)
+    if args.page is not None:
+        if not args.url:
+            raise ConfigError("--page needs the page's --url (its site's rules are chosen by it)")
+        try:
+            page = args.page.read_bytes()
+        except OSError as exc:
+            raise RefeedError(f"cannot read {args.page}: {exc.strerror or exc}") from None
+        outcomes = test_page(
+            book, page, _given_url(args.url, "rules test --url"), args.content_type
+        )
+    else:
+        if args.site:
+            found = book.for_host(args.site.lower())
+            if found is None:
+                raise RefeedError(
+                    f"no rule file serves {args.site} in {', '.join(map(str, folders))}"
+                )
+            files = [p for p in book.files() if found.origin == p.name]
+        else:
+            files = book.files()
+        settings = fetch_settings(config) if config is not None else FetchSettings()
+        user_agent = config.site_rules_user_agent if config is not None else False
+
+        async def fetch_all() -> list[Outcome]:
+            async with Fetcher(settings) as fetcher:
+                return await test_files(book, files, fetcher, user_agent=user_agent)
+
+        outcomes = asyncio.run(fetch_all())
+    for outcome in outcomes:
+        verdict = "PASS" if outcome.passed else "FAIL"
+        why = f": {outcome.problem}" if outcome.problem else f" ({outcome.chars} chars)"
+        print(f"{verdict}  {outcome.at}  {redact(outcome.url)}{why}")
+    failed = sum(not o.passed for o in outcomes)
+    print(f"{len(outcomes)} test(s), {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def _explain(article: Article) -> None:
-    """Each removed block, in the order the cleaners took them out."""
+    """Which rule chose the story (when one did), and each removed block, in the order
+    the cleaners took them out."""
+    if article.chosen_by:
+        print(f"\n--- story chosen by {article.chosen_by} ---")
     print(f"\n--- removed: {len(article.removals)} block(s) ---")
     width = max((len(r.kind) for r in article.removals), default=0)
     for removal in article.removals:

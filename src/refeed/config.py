@@ -126,6 +126,10 @@ Hosts = Annotated[
     tuple[str, ...],
     BeforeValidator(_one_or_many("host names or networks", "[intranet.example, 10.0.0.0/8]")),
 ]
+Folders = Annotated[
+    tuple[Path, ...],
+    BeforeValidator(_one_or_many("folders", "[site-rules/, ftr-site-config/]")),
+]
 
 
 class _Model(BaseModel):
@@ -148,6 +152,8 @@ class SourceConfig(_Model):
         tuple[Format, ...] | None, BeforeValidator(_one_or_many("formats", "[atom, rss, json]"))
     ] = None
     headers: dict[str, str] = Field(default_factory=dict)
+    # site rules of this source's own, in the Full-Text RSS format (refeed.siterules)
+    rules: str | None = None
     fetch_pages: bool = True
     allow_private_networks: bool | None = None
     allow_hosts: Hosts = ()  # private hosts or networks this source may reach
@@ -226,6 +232,10 @@ class Config(_Model):
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
     max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)
     websub_hub: HttpUrl | None = None  # a WebSub hub told of each changed feed
+    # folders of Full-Text RSS site config files (example.com.txt), the first wins
+    site_rules: Folders = ()
+    # send the user agent a rule file asks for (Googlebot and the like): off unless opted in
+    site_rules_user_agent: bool = False
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("base_url")
@@ -250,6 +260,7 @@ class Config(_Model):
             update={
                 "output_dir": base / self.output_dir.expanduser(),
                 "database": base / self.database.expanduser(),
+                "site_rules": tuple(base / folder.expanduser() for folder in self.site_rules),
             }
         )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from refeed import breaks, defaults, identity, websub
+from refeed import breaks, defaults, identity, siterules, websub
 from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, own_html, process_html_fragment
 from refeed.clean import learnt
@@ -362,7 +362,10 @@ async def _run_source(
     for stored in store.pending(source.name, now):
         if stored.identity not in listed:
             todo.append((_entry_of(stored), stored, stored.identity, stored.position))
-    rules = source_rules(source, store, (entry.title for _key, entry in entries))
+    rules, sites = (
+        source_rules(source, store, (e.title for _k, e in entries)),
+        SiteLookup.of(config, source),
+    )
     outcomes = await asyncio.gather(
         *(
             _item(
@@ -373,6 +376,7 @@ async def _run_source(
                 entry=e,
                 stored=s,
                 rules=rules,
+                sites=sites,
                 key=k,
                 position=p,
                 now=now,
@@ -472,6 +476,31 @@ def _moved(store: Store, name: str, entry: Entry, listed: set[str]) -> Item | No
     return stored
 
 
+@dataclass(frozen=True, slots=True)
+class SiteLookup:
+    """The site rules (refeed.siterules) of a source's pages: its own ``rules:``, then
+    the file for the page's host in the ``site_rules`` folders, then ``global.txt``."""
+
+    book: siterules.RuleBook | None
+    inline: siterules.SiteConfig | None
+    user_agent: bool  # send the user agent a rule file asks for
+
+    @classmethod
+    def of(cls, config: Config, source: SourceConfig) -> SiteLookup:
+        inline = siterules.inline(source.name, source.rules) if source.rules else None
+        book = siterules.book(config.site_rules) if config.site_rules else None
+        return cls(book, inline, config.site_rules_user_agent)
+
+    def for_url(self, url: str) -> siterules.SiteConfig | None:
+        if self.book is not None:
+            return self.book.for_url(url, self.inline)
+        return self.inline
+
+    def headers(self, site: siterules.SiteConfig | None, source: SourceConfig) -> dict[str, str]:
+        """The page's request headers: what its rules ask for, the source's own winning."""
+        return siterules.headers(site, user_agent=self.user_agent) | dict(source.headers)
+
+
 def source_rules(source: SourceConfig, store: Store, titles: Iterable[str | None]) -> Rules:
     """The source's config rules plus what was learnt of its pages (refeed.clean.learnt)
     and *titles*, those of its other items (the listing's; a preview takes the stored ones)."""
@@ -515,6 +544,7 @@ async def _item(
     entry: Entry,
     stored: Item | None,
     rules: Rules,
+    sites: SiteLookup,
     key: str,
     position: int,
     now: datetime,
@@ -534,12 +564,16 @@ async def _item(
         else:
             # a stored page that has not changed (304) would extract to the same article
             validators = store.validators(entry.url) if stored is not None else None
+            site = sites.for_url(entry.url)
             async with extractor.pages:  # fetch no faster than the workers extract
                 response = await _fetch(
-                    fetcher, entry.url, validators=validators, headers=source.headers
+                    fetcher, entry.url, validators=validators, headers=sites.headers(site, source)
                 )
                 if response.not_modified and stored is not None and stored.url == entry.url:
                     return stored, None, None
+                if response.url != entry.url:  # redirected: the rules of where it landed
+                    site = sites.for_url(response.url)
+                rules = replace(rules, site=site)
                 # kept as fetched, to be extracted again without the network (a preview)
                 page = Page(response.url, response.body, response.content_type, now)
                 store.save_page(source.name, key, page)

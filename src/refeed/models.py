@@ -107,6 +107,7 @@ class Article:
     removed: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     removals: tuple[Removal, ...] = ()
     fingerprints: tuple[str, ...] = ()  # of the story's blocks, for learning a source's template
+    chosen_by: str | None = None  # the rule that chose the story (a site rule, a selector)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ import signal
 import socket
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -427,7 +427,7 @@ class _App:
     def _stored_item(
         self, source: SourceConfig, wanted: str
     ) -> tuple[SourceView, Item, Page | None, Rules] | None:
-        from refeed.cycle import feed_info, source_rules
+        from refeed.cycle import SiteLookup, feed_info, source_rules
 
         with Store(self.config.database) as store:
             info = feed_info(self.config, source, store.channel(source.name))
@@ -439,7 +439,10 @@ class _App:
             # the titles of its other stored items (a cycle takes those of its listing)
             titles = (i.title for i in view.items if i.title != item.title)
             rules = source_rules(source, store, titles)
-            return view, item, store.page(source.name, item.identity), rules
+            page = store.page(source.name, item.identity)
+            if page is not None:  # and the site rules of where the page was
+                rules = replace(rules, site=SiteLookup.of(self.config, source).for_url(page.url))
+            return view, item, page, rules
 
 
 def _source_view(

@@ -50,17 +50,19 @@ def _off(kind: str, rule: str) -> bool:
 class Trace:
     """Collects every removal; ``refeed extract --explain`` prints :attr:`removals`."""
 
-    __slots__ = ("counts", "removals")
+    __slots__ = ("chosen_by", "counts", "removals")
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.removals: list[Removal] = []
+        self.chosen_by: str | None = None  # the rule that chose the story, when one did
 
     def copy(self) -> Trace:
         """A trace holding what this one holds, to go on separately."""
         other = Trace()
         other.counts = self.counts.copy()
         other.removals = list(self.removals)
+        other.chosen_by = self.chosen_by
         return other
 
     def drop(self, el: HtmlElement, kind: str, rule: str, text: str | None = None) -> None:

@@ -31,9 +31,10 @@ class Metadata:
     titles: tuple[str, ...] = ()
 
 
-def metadata(root: HtmlElement, url: str) -> Metadata:
-    """Title, author, date, lead image and language, best source first."""
-    ld = _json_ld(root)
+def metadata(root: HtmlElement, url: str, *, json_ld: bool = True) -> Metadata:
+    """Title, author, date, lead image and language, best source first (the page's
+    JSON-LD not read when *json_ld* is false: a site's rules may say it lies)."""
+    ld = _json_ld(root) if json_ld else {}
     meta = _meta_tags(root)
     head_title = _first_text(root, "//title")
     declared = [

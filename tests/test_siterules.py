@@ -303,3 +303,33 @@ def test_rules_test_on_a_saved_page_needs_no_network(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[0].startswith(f"PASS  127.0.0.1.txt:14  {url}")
     bad = run_refeed("rules", "test", str(folder), "--page", str(saved))
     assert bad.returncode == 2 and "--page needs the page's --url" in bad.stderr
+
+
+def test_check_names_the_rule_folders_and_a_sources_rule_warnings(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"site_rules: [{RULES}, {tmp_path / 'nowhere'}]\n"
+        "sources:\n  - name: news\n    feed: https://example.org/rss.xml\n"
+        "    rules: |\n      body: //article\n      teleport: //x\n"
+    )
+    result = run_refeed("check", "-c", str(config))
+    assert result.returncode == 0, result.stderr
+    assert f"site_rules: {RULES}, {tmp_path / 'nowhere'} (4 rule files)" in result.stdout
+    assert "warning: not a folder" in result.stdout
+    assert "warning: source news's rules:2: unknown directive 'teleport'" in result.stdout
+
+
+def test_extract_with_site_rules_says_which_rule_chose_the_story(tmp_path: Path) -> None:
+    saved = tmp_path / "story.html"
+    saved.write_text(PAGE)
+    url = "http://127.0.0.1/story.html"
+    args = ("extract", str(saved), "--url", url, "--site-rules", str(RULES), "--text", "--explain")
+    result = run_refeed(*args)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "story chosen by site rule 127.0.0.1.txt:6 body: //div[@class='story-text']"
+        in result.stdout
+    )
+    [line] = [row for row in result.stdout.splitlines() if "127.0.0.1.txt:7 strip:" in row]
+    assert line.startswith("site-rule ") and ": Subscribe to the Paper for unlimited" in line
+    assert "Subscribe to the Paper" not in result.stdout.split("---")[0]  # not in the story

@@ -57,6 +57,7 @@ _HELP: dict[str, tuple[str, list[str]]] = {
             "refeed extract page.html --url https://example.org/news/1 --explain",
             "curl -s https://example.org/news/1 | refeed extract --text",
             "refeed extract page.html --without 'teaser: list of N items, most of them headlines'",
+            "refeed extract page.html --url https://example.org/news/1 --site-rules site-rules/",
         ],
     ),
     "preview": (
@@ -248,6 +249,15 @@ def _parser() -> argparse.ArgumentParser:
         help="after the article, list each removed block: its kind, the rule and its text",
     )
     extract.add_argument("--content", metavar="CSS", help="the story's selector (as in config)")
+    extract.add_argument(
+        "--site-rules",
+        metavar="DIR",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of site rule files (Full-Text RSS format); the --url's host picks "
+        "the file (repeatable; the first folder wins)",
+    )
     extract.add_argument(
         "--strip", metavar="CSS", action="append", default=[], help="remove this (repeatable)"
     )
@@ -460,7 +470,14 @@ def _extract(args: argparse.Namespace) -> int:
         body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         raise RefeedError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    rules = Rules(content=args.content, strip=tuple(args.strip))
+    site = None
+    if args.site_rules:
+        from refeed.siterules import RuleBook
+
+        if not args.url:
+            raise ConfigError("--site-rules needs the page's --url (its host picks the rules)")
+        site = RuleBook(args.site_rules).for_url(args.url)
+    rules = Rules(content=args.content, strip=tuple(args.strip), site=site)
     with without(args.without):
         article = process(body, url=args.url, content_type=args.content_type, rules=rules)
     sys.stdout.write((article.text if args.text else article.html) + "\n")
@@ -536,9 +553,10 @@ def _explain(article: Article) -> None:
 
 def _preview(args: argparse.Namespace) -> int:
     import contextlib
+    from dataclasses import replace
 
     from refeed.article import Rules, process
-    from refeed.cycle import fetch_settings, source_policy
+    from refeed.cycle import SiteLookup, fetch_settings, source_policy
     from refeed.fetch import Fetcher, FetchSettings, network_policy
 
     url = _given_url(args.url, "preview")
@@ -557,6 +575,7 @@ def _preview(args: argparse.Namespace) -> int:
             source = config.source(args.source)  # unknown: names the sources there are
     settings = fetch_settings(config) if config is not None else FetchSettings()
     rules = Rules(content=source.content, strip=source.strip) if source else Rules()
+    sites = SiteLookup.of(config, source) if config is not None else None
 
     async def fetch() -> tuple[bytes, str, str | None]:
         policy = (
@@ -564,12 +583,15 @@ def _preview(args: argparse.Namespace) -> int:
             if config is not None and source is not None
             else contextlib.nullcontext()
         )
+        headers = sites.headers(sites.for_url(url), source) if sites is not None else None
         with policy:
             async with Fetcher(settings) as fetcher:
-                response = await fetcher.get(url, headers=source.headers if source else None)
+                response = await fetcher.get(url, headers=headers)
         return response.body, response.url, response.content_type
 
     body, url, content_type = asyncio.run(fetch())
+    if sites is not None:  # the site rules of where the page was
+        rules = replace(rules, site=sites.for_url(url))
     article = process(body, url=url, content_type=content_type, rules=rules)
     print(f"Title:   {article.title or '-'}")
     print(f"Date:    {article.published.isoformat() if article.published else '-'}")
@@ -592,6 +614,15 @@ def _check(args: argparse.Namespace) -> int:
     print(f"output:   {config.output_dir}")
     print(f"database: {config.database}")
     print(f"base_url: {config.base_url or '-'}")
+    if config.site_rules:
+        from refeed.siterules import RuleBook
+
+        files = RuleBook(config.site_rules).files()
+        folders = ", ".join(str(f) for f in config.site_rules)
+        print(f"site_rules: {folders} ({len(files)} rule files)")
+        missing = [str(f) for f in config.site_rules if not f.is_dir()]
+        if missing:
+            print(f"  warning: not a folder: {', '.join(missing)}")
     for source in config.sources:
         print(f"- {source.name}{'' if source.enabled else ' (disabled)'}")
         print(f"    {source.kind}: {redact(source.url)}")
@@ -604,6 +635,13 @@ def _check(args: argparse.Namespace) -> int:
                 print(f"    {key}: {getattr(source, key)}")
         if source.strip:
             print(f"    strip: {', '.join(source.strip)}")
+        if source.rules:
+            from refeed.siterules import parse_rules
+
+            own = parse_rules(source.rules, f"source {source.name}'s rules")
+            print(f"    rules: {len(source.rules.splitlines())} line(s)")
+            for warning in own.warnings:
+                print(f"      warning: {warning}")
     print(f"{len(config.sources)} sources, config OK")
     return EXIT_OK
 

@@ -486,8 +486,10 @@ class SiteLookup:
     user_agent: bool  # send the user agent a rule file asks for
 
     @classmethod
-    def of(cls, config: Config, source: SourceConfig) -> SiteLookup:
-        inline = siterules.inline(source.name, source.rules) if source.rules else None
+    def of(cls, config: Config, source: SourceConfig | None) -> SiteLookup:
+        """A source's (None: the config's folders alone, for a page of no source)."""
+        own = source.rules if source is not None else None
+        inline = siterules.inline(source.name, own) if source is not None and own else None
         book = siterules.book(config.site_rules) if config.site_rules else None
         return cls(book, inline, config.site_rules_user_agent)
 
@@ -496,9 +498,12 @@ class SiteLookup:
             return self.book.for_url(url, self.inline)
         return self.inline
 
-    def headers(self, site: siterules.SiteConfig | None, source: SourceConfig) -> dict[str, str]:
+    def headers(
+        self, site: siterules.SiteConfig | None, source: SourceConfig | None
+    ) -> dict[str, str]:
         """The page's request headers: what its rules ask for, the source's own winning."""
-        return siterules.headers(site, user_agent=self.user_agent) | dict(source.headers)
+        own = dict(source.headers) if source is not None else {}
+        return siterules.headers(site, user_agent=self.user_agent) | own
 
 
 def source_rules(source: SourceConfig, store: Store, titles: Iterable[str | None]) -> Rules:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from refeed import __version__, defaults
-from refeed.config import Config, load_config
+from refeed.config import Config, SourceConfig, load_config
 from refeed.errors import ConfigError, LockedError, RefeedError
 from refeed.logs import setup_logging
 from refeed.models import Article
@@ -598,11 +598,30 @@ def _preview(args: argparse.Namespace) -> int:
     print(f"Author:  {article.author or '-'}")
     removed = ", ".join(f"{n} {k}" for k, n in sorted(article.removed.items())) or "nothing"
     print(f"Removed: {removed}")
+    if source is not None and (source.keep or source.block or source.drop_stubs):
+        why = _filtered(source, article)
+        print(f"Filters: {'published' if why is None else f'not published: {why}'}")
     print()
     print(article.text)
     if args.explain:
         _explain(article)
     return EXIT_OK
+
+
+def _filtered(source: SourceConfig, article: Article) -> str | None:
+    """What the source's item filters say of the page's story (a preview has no feed
+    entry: its title, author and text are the page's)."""
+    from datetime import UTC
+
+    from refeed.cycle import filtered
+    from refeed.models import Item
+
+    item = Item(
+        source=source.name, url=article.url, guid=article.url, title=article.title or "",
+        content_html=article.html, first_seen=datetime.now(UTC), author=article.author,
+        full_text=bool(article.text),
+    )  # fmt: skip
+    return filtered(source, item)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -33,6 +33,9 @@ from pydantic import (
 from refeed import defaults
 from refeed.errors import ConfigError
 from refeed.urls import declare_secret
+
+if TYPE_CHECKING:
+    from refeed.filters import Filter
 
 Format = Literal["atom", "rss", "json"]
 
@@ -154,6 +157,12 @@ class SourceConfig(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     # site rules of this source's own, in the Full-Text RSS format (refeed.siterules)
     rules: str | None = None
+    # which items are published (refeed.filters): regular expressions, or {field: regex}
+    keep: Annotated[tuple[str | dict[str, str], ...], BeforeValidator(_one_or_many(
+        "filters", "['(?i)climate', {title: '(?i)sponsored'}]"))] = ()  # fmt: skip
+    block: Annotated[tuple[str | dict[str, str], ...], BeforeValidator(_one_or_many(
+        "filters", "['(?i)climate', {title: '(?i)sponsored'}]"))] = ()  # fmt: skip
+    drop_stubs: bool = False  # an item whose page gave only the feed's teaser: not published
     fetch_pages: bool = True
     allow_private_networks: bool | None = None
     allow_hosts: Hosts = ()  # private hosts or networks this source may reach
@@ -178,6 +187,21 @@ class SourceConfig(_Model):
     @classmethod
     def _css_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_check_css(v) for v in value)
+
+    @field_validator("keep", "block")
+    @classmethod
+    def _filters(cls, value: tuple[str | dict[str, str], ...]) -> tuple[str | dict[str, str], ...]:
+        from refeed.filters import compile_filter
+
+        for written in value:
+            compile_filter(written)  # a ValueError names the field or the expression
+        return value
+
+    def filters(self) -> tuple[tuple[Filter, ...], tuple[Filter, ...]]:
+        """The compiled ``keep`` and ``block`` filters."""
+        from refeed.filters import compile_filter
+
+        return tuple(map(compile_filter, self.keep)), tuple(map(compile_filter, self.block))
 
     @model_validator(mode="after")
     def _one_kind(self) -> SourceConfig:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from refeed import breaks, defaults, identity, siterules, websub
+from refeed import breaks, defaults, filters, identity, siterules, websub
 from refeed import metrics as _metrics
 from refeed.article import Rules, html_to_text, own_html, process_html_fragment
 from refeed.clean import learnt
@@ -384,13 +384,7 @@ async def _run_source(
             for e, s, k, p in todo
         )
     )
-    for (_entry, stored, _key, _position), (item, _error, _x) in zip(todo, outcomes, strict=True):
-        if stored is None:
-            result.new += 1
-        else:
-            result.updated += 1
-        if not item.full_text:
-            result.failed_pages += 1
+    _count(source, result, zip((t[1] for t in todo), (o[0] for o in outcomes), strict=True))
     store.save_items(item for item, _error, _extracted in outcomes)
     for item, error, _extracted in outcomes:  # a failing page waits longer, as a source does
         if error is not None:
@@ -410,7 +404,7 @@ async def _run_source(
     )
     info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
     formats = config.formats_of(source)
-    settings = render_key(info, formats)
+    settings = render_key(info, formats, (source.keep, source.block, source.drop_stubs))
     feed_files = [config.output_dir / f"{source.name}.{f}" for f in formats]
     if (
         response.not_modified
@@ -420,7 +414,11 @@ async def _run_source(
     ):
         # nothing changed, its settings neither: leave the files (and their validators) alone
         return
-    published = store.items(source.name, config.max_items_of(source))
+    published = [
+        item
+        for item in store.items(source.name, config.max_items_of(source))
+        if filtered(source, item) is None
+    ]
     # rendered here (lxml is only ever used by one thread of this process), written in a
     # thread: each file's fsync would stall every fetch
     files = render(info, published, config.output_dir, formats)
@@ -474,6 +472,36 @@ def _moved(store: Store, name: str, entry: Entry, listed: set[str]) -> Item | No
     if stored is None or stored.identity in listed:
         return None
     return stored
+
+
+def _count(
+    source: SourceConfig, result: SourceResult, done: Iterable[tuple[Item | None, Item]]
+) -> None:
+    """Count the items a cycle made (stored before, item now), and log each one the
+    source's filters keep out of its feed."""
+    for stored, item in done:
+        if stored is None:
+            result.new += 1
+        else:
+            result.updated += 1
+        if not item.full_text:
+            result.failed_pages += 1
+        if (why := filtered(source, item)) is not None:
+            log.info("%s: %r is not published: %s", source.name, item.title, why)
+
+
+def filtered(source: SourceConfig, item: Item) -> str | None:
+    """Why the source's filters keep *item* out of its feed (None: they do not)."""
+    if not (source.keep or source.block or source.drop_stubs):
+        return None
+    keep, block = source.filters()
+    return filters.dropped_by(
+        item,
+        keep=keep,
+        block=block,
+        drop_stubs=source.drop_stubs,
+        text=lambda i: html_to_text(i.content_html),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,10 +141,11 @@ def _distinct_updates(items: Sequence[Item]) -> list[datetime]:
     return out
 
 
-def render_key(feed: FeedInfo, formats: Sequence[str]) -> str:
+def render_key(feed: FeedInfo, formats: Sequence[str], choice: object = ()) -> str:
     """What a feed's files are rendered with besides its items: when it changes (a title
-    or base_url edited in the config, a new refeed), the files are rendered again."""
-    raw = repr((__version__, feed, tuple(formats)))
+    or base_url edited in the config, its item filters (*choice*), a new refeed), the
+    files are rendered again."""
+    raw = repr((__version__, feed, tuple(formats), choice))
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

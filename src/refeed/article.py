@@ -9,6 +9,7 @@ Plain text (``text/plain``) becomes paragraphs and goes through the same cleaner
 from __future__ import annotations
 
 import copy
+import hashlib
 import html as htmllib
 import re
 from contextvars import ContextVar
@@ -49,6 +50,13 @@ class Rules:
     # learnt from the source's other pages (refeed.clean.learnt)
     template: frozenset[str] = frozenset()  # fingerprints of the site's recurring blocks
     other_titles: frozenset[str] = frozenset()  # titles of the feed's other items
+
+    def key(self) -> str:
+        """What a page's story depends on besides the page and refeed: the config's
+        selectors and the site rules (not what is learnt of the site, which changes every
+        cycle). An item extracted with another key is extracted again."""
+        raw = repr((self.content, self.strip, self.site))
+        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def process(

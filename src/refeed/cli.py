@@ -40,6 +40,14 @@ _HELP: dict[str, tuple[str, list[str]]] = {
         "their pages, clean them and write the feeds. For cron and systemd timers.",
         ["refeed run", "refeed run -c /etc/refeed/config.yaml --source news -v"],
     ),
+    "reprocess": (
+        "Extract every stored item of each enabled source (or the named ones) again from "
+        "its page as refeed kept it, with today's site rules, content and strip selectors "
+        "and code, without fetching anything, then write the feeds again. A source whose "
+        "rules changed is re-extracted this way at its next cycle anyway; this does it now, "
+        "and for all of its items.",
+        ["refeed reprocess", "refeed reprocess -c config.yaml --source news"],
+    ),
     "daemon": (
         "Run every enabled source on its own schedule until SIGTERM or Ctrl+C. SIGHUP "
         "reloads the config file (a bad file is refused and the running config stays); "
@@ -223,6 +231,18 @@ def _parser() -> argparse.ArgumentParser:
         help="wait this long for another run or the daemon to finish (default: 60)",
     )
 
+    reprocess = _command(
+        sub, "reprocess", [common], "extract the stored items again from their kept pages"
+    )
+    with_config(reprocess)
+    reprocess.add_argument(
+        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+    reprocess.add_argument(
+        "--wait", type=float, default=None, metavar="SECONDS",
+        help="wait this long for another run or the daemon to finish (default: 60)",
+    )  # fmt: skip
+
     daemon = _command(sub, "daemon", [common], "run every source on its schedule until stopped")
     with_config(daemon)
     daemon.add_argument(
@@ -365,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "import": _import,
             "export": _export,
             "rules": _rules,
+            "reprocess": _reprocess,
         }[args.command]
         return command(args)
     except ConfigError as exc:
@@ -400,7 +421,7 @@ def _sources_or_fail(config: Config, path: Path) -> None:
         )
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, *, reprocess: bool = False) -> int:
     config = load_config(args.config)
     _sources_or_fail(config, args.config)
     if args.source:
@@ -409,11 +430,15 @@ def _run(args: argparse.Namespace) -> int:
     from refeed.runlock import run_lock
 
     wait = defaults.LOCK_WAIT if args.wait is None else args.wait
-    with run_lock(config.database, what="run", wait=wait):
-        return _cycle(config, args.source)
+    with run_lock(config.database, what=args.command, wait=wait):
+        return _cycle(config, args.source, reprocess=reprocess)
 
 
-def _cycle(config: Config, names: list[str] | None) -> int:
+def _reprocess(args: argparse.Namespace) -> int:
+    return _run(args, reprocess=True)
+
+
+def _cycle(config: Config, names: list[str] | None, *, reprocess: bool = False) -> int:
     from refeed.cycle import SourceResult, run_cycle
 
     results: list[SourceResult]
@@ -427,9 +452,9 @@ def _cycle(config: Config, names: list[str] | None) -> int:
             def done(result: SourceResult) -> None:
                 progress.update(task, advance=1, description=result.name)
 
-            results = asyncio.run(run_cycle(config, names, on_done=done))
+            results = asyncio.run(run_cycle(config, names, on_done=done, reprocess=reprocess))
     else:
-        results = asyncio.run(run_cycle(config, names))
+        results = asyncio.run(run_cycle(config, names, reprocess=reprocess))
     failed = [r for r in results if not r.ok]
     return EXIT_FAILED if failed else EXIT_OK
 

@@ -126,12 +126,15 @@ async def run_cycle(
     extractor: Extractor | None = None,
     metrics: _metrics.Metrics | None = None,
     on_done: Callable[[SourceResult], None] | None = None,
+    reprocess: bool = False,
 ) -> list[SourceResult]:
     """Run every enabled source (or the named ones) once; never raises for one source.
 
     Pages are extracted by *extractor* (worker processes), its own one when not given;
     *metrics* (else the process default) counts fetches, extractions and items;
-    *on_done* is called with each source's result as it finishes (a progress bar).
+    *on_done* is called with each source's result as it finishes (a progress bar). To
+    *reprocess*, nothing is fetched: every stored item whose page is kept is extracted
+    again from it, with today's rules and code, and the feeds are written again.
     """
     sources = (
         [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
@@ -154,7 +157,15 @@ async def run_cycle(
             result = (
                 SourceResult(source.name, skipped=True)
                 if skip
-                else await run_source(config, source, fetcher, store, extractor, deadline=deadline)
+                else await run_source(
+                    config,
+                    source,
+                    fetcher,
+                    store,
+                    extractor,
+                    deadline=deadline,
+                    reprocess=reprocess,
+                )
             )
         if on_done is not None:
             on_done(result)
@@ -207,6 +218,7 @@ async def run_source(
     extractor: Extractor,
     *,
     deadline: float | None = None,
+    reprocess: bool = False,
 ) -> SourceResult:
     """One source's part of a cycle, stopped at *deadline* (the loop's clock); its error
     is recorded and returned, not raised."""
@@ -217,7 +229,10 @@ async def run_source(
     try:
         async with limit:
             with network_policy(source_policy(config, source)):
-                await _run_source(config, source, fetcher, store, result, extractor=extractor)
+                await _run_source(
+                    config, source, fetcher, store, result,
+                    extractor=extractor, reprocess=reprocess,
+                )  # fmt: skip
     except TimeoutError:
         if not limit.expired():
             raise
@@ -310,6 +325,18 @@ def _named(exc: SourceError, name: str) -> SourceError:
     return exc
 
 
+@dataclass(frozen=True, slots=True)
+class _Todo:
+    """An item a source's run extracts: from its page fetched, or from *page* (its page as
+    stored, extracted again because its rules changed or ``refeed reprocess`` asked)."""
+
+    entry: Entry
+    stored: Item | None
+    key: str
+    position: int
+    page: Page | None = None
+
+
 async def _run_source(
     config: Config,
     source: SourceConfig,
@@ -318,54 +345,20 @@ async def _run_source(
     result: SourceResult,
     *,
     extractor: Extractor,
+    reprocess: bool = False,
 ) -> None:
-    is_feed = source.kind == "feed"
     now = datetime.now(UTC)  # the cycle's time: first seen of every new item of this run
-    response = await _fetch(
-        fetcher,
-        source.url,
-        validators=store.validators(source.url),
-        headers=source.headers,
-        max_bytes=defaults.MAX_FEED_BYTES if is_feed else defaults.MAX_PAGE_BYTES,
-        accept=ACCEPT_FEED if is_feed else ACCEPT_PAGE,
+    response, listing, entries = await _listing(
+        config, source, fetcher, store, result, extractor=extractor, now=now, reprocess=reprocess
     )
-    listing: Listing | None = None
-    entries: list[tuple[str, Entry]] = []
-    if not response.not_modified:
-        # parsing is CPU work that hostile bytes can make long: in a worker, under a deadline
-        limit = config.max_items_of(source)
-        listing = await (
-            extractor.parse_feed(response, limit)
-            if is_feed
-            else extractor.parse_listing(response, source.links, limit)
-        )
-        if listing.dropped:
-            result.dropped = listing.dropped
-            log.warning(
-                "%s: %d entries have neither a link nor content of their own; left out",
-                source.name, listing.dropped,
-            )  # fmt: skip
-        entries = _keyed(source.name, listing.entries[:limit], store)
-        store.save_channel(source.name, listing, at=now)
-    else:
-        listing = store.channel(source.name)
-    todo: list[tuple[Entry, Item | None, str, int]] = []
-    listed = {key for key, _entry in entries}
-    for position, (listed_key, entry) in enumerate(entries):
-        stored = store.item(source.name, listed_key) or _moved(store, source.name, entry, listed)
-        # an item found at its link, known by another key: the same item, it keeps its key
-        key = stored.identity if stored is not None else listed_key
-        if stored is None or not stored.full_text or _changed(entry, stored):
-            todo.append((entry, stored, key, position))
-        else:
-            result.kept += 1
-    for stored in store.pending(source.name, now):
-        if stored.identity not in listed:
-            todo.append((_entry_of(stored), stored, stored.identity, stored.position))
     rules, sites = (
         source_rules(source, store, (e.title for _k, e in entries)),
         SiteLookup.of(config, source),
     )
+    todo = _todo(
+        config, source, store, result, entries,
+        rules=rules, sites=sites, now=now, reprocess=reprocess,
+    )  # fmt: skip
     outcomes = await asyncio.gather(
         *(
             _item(
@@ -373,18 +366,19 @@ async def _run_source(
                 fetcher=fetcher,
                 store=store,
                 extractor=extractor,
-                entry=e,
-                stored=s,
+                entry=t.entry,
+                stored=t.stored,
                 rules=rules,
                 sites=sites,
-                key=k,
-                position=p,
+                key=t.key,
+                position=t.position,
                 now=now,
+                page=t.page,
             )
-            for e, s, k, p in todo
+            for t in todo
         )
     )
-    _count(source, result, zip((t[1] for t in todo), (o[0] for o in outcomes), strict=True))
+    _count(source, result, zip((t.stored for t in todo), (o[0] for o in outcomes), strict=True))
     store.save_items(item for item, _error, _extracted in outcomes)
     for item, error, _extracted in outcomes:  # a failing page waits longer, as a source does
         if error is not None:
@@ -392,11 +386,12 @@ async def _run_source(
         elif item.full_text:
             store.page_done(source.name, item.identity)
     store.prune(source.name, config.max_items_of(source))
+    unchanged = response is None or response.not_modified
     result.broken = _watch(
         store,
         source.name,
         CycleRecord(
-            listed=None if response.not_modified else len(entries),
+            listed=None if unchanged else len(entries),
             new=result.new,
             extracted=tuple(x for _item, _error, x in outcomes if x is not None),
         ),
@@ -407,7 +402,7 @@ async def _run_source(
     settings = render_key(info, formats, (source.keep, source.block, source.drop_stubs))
     feed_files = [config.output_dir / f"{source.name}.{f}" for f in formats]
     if (
-        response.not_modified
+        unchanged
         and not todo
         and store.rendered(source.name) == settings
         and all(p.exists() for p in feed_files)
@@ -424,8 +419,98 @@ async def _run_source(
     files = render(info, published, config.output_dir, formats)
     result.written = await asyncio.to_thread(write_all, files)
     store.save_rendered(source.name, settings)
-    # validators are saved last: a cycle that dies before publishing fetches afresh
-    store.save_validators(source.url, response.validators)
+    if response is not None:  # validators are saved last: a cycle that dies before
+        store.save_validators(source.url, response.validators)  # publishing fetches afresh
+
+
+async def _listing(
+    config: Config,
+    source: SourceConfig,
+    fetcher: Fetcher,
+    store: Store,
+    result: SourceResult,
+    *,
+    extractor: Extractor,
+    now: datetime,
+    reprocess: bool,
+) -> tuple[Response | None, Listing | None, list[tuple[str, Entry]]]:
+    """The source's feed or listing page, fetched and read (nothing when it was not
+    modified, and nothing fetched to reprocess the stored items)."""
+    if reprocess:
+        return None, store.channel(source.name), []
+    is_feed = source.kind == "feed"
+    response = await _fetch(
+        fetcher,
+        source.url,
+        validators=store.validators(source.url),
+        headers=source.headers,
+        max_bytes=defaults.MAX_FEED_BYTES if is_feed else defaults.MAX_PAGE_BYTES,
+        accept=ACCEPT_FEED if is_feed else ACCEPT_PAGE,
+    )
+    if response.not_modified:
+        return response, store.channel(source.name), []
+    # parsing is CPU work that hostile bytes can make long: in a worker, under a deadline
+    limit = config.max_items_of(source)
+    listing = await (
+        extractor.parse_feed(response, limit)
+        if is_feed
+        else extractor.parse_listing(response, source.links, limit)
+    )
+    if listing.dropped:
+        result.dropped = listing.dropped
+        log.warning(
+            "%s: %d entries have neither a link nor content of their own; left out",
+            source.name, listing.dropped,
+        )  # fmt: skip
+    entries = _keyed(source.name, listing.entries[:limit], store)
+    store.save_channel(source.name, listing, at=now)
+    return response, listing, entries
+
+
+def _todo(
+    config: Config,
+    source: SourceConfig,
+    store: Store,
+    result: SourceResult,
+    entries: list[tuple[str, Entry]],
+    *,
+    rules: Rules,
+    sites: SiteLookup,
+    now: datetime,
+    reprocess: bool,
+) -> list[_Todo]:
+    """What the run extracts: new and changed entries, pages still pending, and stored
+    items whose rules changed since their page was extracted (all stored items with a
+    kept page, to *reprocess*), from the page kept."""
+    todo: list[_Todo] = []
+    listed = {key for key, _entry in entries}
+    for position, (listed_key, entry) in enumerate(entries):
+        stored = store.item(source.name, listed_key) or _moved(store, source.name, entry, listed)
+        # an item found at its link, known by another key: the same item, it keeps its key
+        key = stored.identity if stored is not None else listed_key
+        if stored is None or not stored.full_text or _changed(entry, stored):
+            todo.append(_Todo(entry, stored, key, position))
+        else:
+            result.kept += 1
+    for stored in store.pending(source.name, now):
+        if stored.identity not in listed:
+            todo.append(_Todo(_entry_of(stored), stored, stored.identity, stored.position))
+    if not source.fetch_pages:
+        return todo
+    chosen = {t.key for t in todo}
+    kept = store.kept_pages(source.name)
+    for stored in store.items(source.name, config.max_items_of(source)):
+        if stored.identity in chosen or stored.identity not in kept or not stored.full_text:
+            continue
+        if not reprocess and (
+            not stored.rules or stored.rules == replace(rules, site=sites.for_url(stored.url)).key()
+        ):
+            continue  # extracted with the rules of today (or before refeed kept them)
+        page = store.page(source.name, stored.identity)
+        if page is not None:
+            todo.append(_Todo(_entry_of(stored), stored, stored.identity, stored.position, page))
+            result.kept -= stored.identity in listed
+    return todo
 
 
 def _watch(store: Store, name: str, cycle: CycleRecord, *, at: datetime) -> tuple[str, ...]:
@@ -581,8 +666,10 @@ async def _item(
     key: str,
     position: int,
     now: datetime,
+    page: Page | None = None,
 ) -> tuple[Item, str | None, Extracted | None]:
-    """Fetch and clean the entry's article; on failure, keep what we had or the summary.
+    """Fetch and clean the entry's article (or clean its *page* as stored, again); on
+    failure, keep what we had or the summary.
 
     Returns the item, why its page failed (counted in the store) when it did, and what
     the extraction gave when there was one (the source's history, refeed.breaks)."""
@@ -594,6 +681,13 @@ async def _item(
     try:
         if not source.fetch_pages or not entry.url:  # no page: the entry's own content
             article = process_html_fragment(own, url=entry.url, rules=rules)
+        elif page is not None:  # its page as kept, with today's rules and code
+            rules = replace(rules, site=sites.for_url(page.url))
+            began = time.monotonic()
+            article = await extractor.process(
+                page.body, url=page.url, content_type=page.content_type, rules=rules
+            )
+            _metrics.active().extracted(time.monotonic() - began, article.removed)
         else:
             # a stored page that has not changed (304) would extract to the same article
             validators = store.validators(entry.url) if stored is not None else None
@@ -608,8 +702,8 @@ async def _item(
                     site = sites.for_url(response.url)
                 rules = replace(rules, site=site)
                 # kept as fetched, to be extracted again without the network (a preview)
-                page = Page(response.url, response.body, response.content_type, now)
-                store.save_page(source.name, key, page)
+                fetched = Page(response.url, response.body, response.content_type, now)
+                store.save_page(source.name, key, fetched)
                 began = time.monotonic()
                 article = await extractor.process(
                     response.body, url=response.url, content_type=response.content_type, rules=rules
@@ -641,7 +735,13 @@ async def _item(
         and stored.full_text
         and article is not None
         and (
-            not full or len(article.text) < defaults.SHRINK_RATIO * len(_plain(stored.content_html))
+            not full
+            # the page fetched again is much shorter (a soft error page); the same page
+            # read with other rules may be (a strip rule took a long block out)
+            or (
+                page is None
+                and len(article.text) < defaults.SHRINK_RATIO * len(_plain(stored.content_html))
+            )
         )
     ):
         log.warning(
@@ -649,7 +749,8 @@ async def _item(
             source.name,
             redact(entry.url),
         )
-        return _updated_entry(stored, entry), None, extracted
+        # tried with these rules: not again until they change
+        return replace(_updated_entry(stored, entry), rules=rules.key()), None, extracted
     content = (
         article.html
         if full and article is not None
@@ -674,6 +775,7 @@ async def _item(
         categories=entry.categories,
         comments=entry.comments,
         position=stored.position if stored else position,
+        rules=rules.key() if full and from_page else "",
     )
     return item, failure, extracted
 

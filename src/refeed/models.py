@@ -153,6 +153,7 @@ class Item:
     categories: tuple[str, ...] = ()
     comments: str | None = None
     position: int = 0  # its place in the source's listing when first seen (0 = first)
+    rules: str = ""  # the key of the rules its page was extracted with ("": none known)
 
     @property
     def identity(self) -> str:

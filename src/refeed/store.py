@@ -164,6 +164,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source, key)
     );
     """,
+    # 8: the key of the rules each item's page was extracted with (its source's content,
+    # strip and rules, its site's rule file), so that a change of them re-extracts it
+    """
+    ALTER TABLE items ADD COLUMN rules TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 # newest first; items of one date in the order the source listed them
@@ -171,7 +176,7 @@ _ORDER = "ORDER BY coalesce(published, first_seen) DESC, first_seen DESC, positi
 _ITEM_COLUMNS = (
     "source, key, url, guid, title, content_html, first_seen, summary, author,"
     " published, updated, image, language, full_text, enclosures, categories, comments,"
-    " position"
+    " position, rules"
 )
 
 
@@ -253,6 +258,7 @@ def _row_to_item(row: sqlite3.Row) -> Item:
         categories=tuple(json.loads(row["categories"])) if row["categories"] else (),
         comments=row["comments"],
         position=row["position"],
+        rules=row["rules"],
     )
 
 
@@ -277,6 +283,7 @@ def _item_row(item: Item) -> tuple[Any, ...]:
         json.dumps(list(item.categories), ensure_ascii=False) if item.categories else None,
         item.comments,
         item.position,
+        item.rules,
     )
 
 

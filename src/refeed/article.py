@@ -12,8 +12,9 @@ import copy
 import hashlib
 import html as htmllib
 import re
+from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -23,10 +24,12 @@ from lxml.html import HtmlElement
 from refeed import clean, extract
 from refeed.clean import learnt
 from refeed.clean.lines import byline_author
+from refeed.clean.shape import text_key
 from refeed.decode import decode
 from refeed.dom import drop_code, flatten_math, parse_fragment, parse_html, text_of
 from refeed.errors import ParseError
 from refeed.extract import siterule
+from refeed.extract.pagination import NO_PAGES, find_pages
 from refeed.models import Article
 from refeed.sanitize import sanitize
 from refeed.siterules import SiteConfig
@@ -77,6 +80,45 @@ def process_tree(root: HtmlElement, *, url: str = "", rules: Rules = Rules()) ->
     if urlsplit(url).scheme not in ("http", "https"):
         # no usable address given (a saved page): the page's canonical one resolves links
         url = extract.page_url(root) or url
+    pages = find_pages(root, url, rules.site) if url else NO_PAGES  # before the pager goes
+    article = _story(root, url, rules)
+    if pages is NO_PAGES:
+        return article
+    return replace(article, single_page=pages.single_page, next_page=pages.next_page)
+
+
+def join_pages(articles: Sequence[Article]) -> Article:
+    """The pages of one story as one article: the first page's metadata, each page's
+    story in order, and no block a page before it already had (a lead, a pager, a
+    headline that every page repeats)."""
+    first = articles[0]
+    if len(articles) == 1:
+        return first
+    seen: set[str] = set()
+    parts: list[str] = []
+    for article in articles:
+        content = parse_fragment(article.html)
+        for el in list(content.iter(*_BLOCK_TAGS)):
+            key = text_key(text_of(el))
+            if el is content or not key or el.getparent() is None:
+                continue
+            if key in seen and el.find(".//img") is None:
+                el.drop_tree()
+        seen.update(text_key(text_of(el)) for el in content.iter(*_BLOCK_TAGS) if el is not content)
+        parts.append(lxml.html.tostring(content, encoding="unicode"))
+    html = sanitize("".join(parts))
+    return replace(
+        first,
+        html=html,
+        text=html_to_text(html),
+        removals=tuple(r for a in articles for r in a.removals),
+        fingerprints=tuple(f for a in articles for f in a.fingerprints),
+        single_page=None,
+        next_page=None,
+    )
+
+
+def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
     site = rules.site
     meta = extract.metadata(root, url, json_ld=site is None or not site.skip_json_ld)
     trace = clean.Trace()

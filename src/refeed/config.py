@@ -163,6 +163,7 @@ class SourceConfig(_Model):
     block: Annotated[tuple[str | dict[str, str], ...], BeforeValidator(_one_or_many(
         "filters", "['(?i)climate', {title: '(?i)sponsored'}]"))] = ()  # fmt: skip
     drop_stubs: bool = False  # an item whose page gave only the feed's teaser: not published
+    max_pages: int | None = Field(default=None, ge=1, le=50)  # of a story split over pages
     fetch_pages: bool = True
     allow_private_networks: bool | None = None
     allow_hosts: Hosts = ()  # private hosts or networks this source may reach
@@ -255,6 +256,7 @@ class Config(_Model):
     cycle_timeout: float = Field(default=defaults.CYCLE_TIMEOUT, gt=0, le=86_400)  # per cycle
     max_connections: int = Field(default=defaults.MAX_CONNECTIONS, ge=1, le=1000)
     max_per_host: int = Field(default=defaults.MAX_PER_HOST, ge=1, le=100)
+    max_pages: int = Field(default=defaults.MAX_PAGES, ge=1, le=50)  # of a story over pages
     websub_hub: HttpUrl | None = None  # a WebSub hub told of each changed feed
     # folders of Full-Text RSS site config files (example.com.txt), the first wins
     site_rules: Folders = ()
@@ -291,6 +293,9 @@ class Config(_Model):
     # per-source settings with the global fallbacks applied
     def schedule_of(self, source: SourceConfig) -> Schedule:
         return parse_schedule(source.schedule or self.schedule)
+
+    def max_pages_of(self, source: SourceConfig) -> int:
+        return source.max_pages or self.max_pages
 
     def max_items_of(self, source: SourceConfig) -> int:
         return source.max_items or self.max_items

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from refeed import breaks, defaults, filters, identity, siterules, websub
 from refeed import metrics as _metrics
-from refeed.article import Rules, html_to_text, own_html, process_html_fragment
+from refeed.article import Rules, html_to_text, join_pages, own_html, process_html_fragment
 from refeed.clean import learnt
 from refeed.config import Config, SourceConfig
 from refeed.errors import FetchError, RefeedError, SourceError, StoreError
@@ -374,6 +374,7 @@ async def _run_source(
                 position=t.position,
                 now=now,
                 page=t.page,
+                max_pages=config.max_pages_of(source),
             )
             for t in todo
         )
@@ -667,6 +668,7 @@ async def _item(
     position: int,
     now: datetime,
     page: Page | None = None,
+    max_pages: int = defaults.MAX_PAGES,
 ) -> tuple[Item, str | None, Extracted | None]:
     """Fetch and clean the entry's article (or clean its *page* as stored, again); on
     failure, keep what we had or the summary.
@@ -708,7 +710,12 @@ async def _item(
                 article = await extractor.process(
                     response.body, url=response.url, content_type=response.content_type, rules=rules
                 )
-            _metrics.active().extracted(time.monotonic() - began, article.removed)
+                _metrics.active().extracted(time.monotonic() - began, article.removed)
+                if article.single_page or article.next_page:
+                    article = await _rest_of_story(
+                        source, fetcher, extractor, article, sites=sites, rules=rules,
+                        seen={entry.url, response.url}, max_pages=max_pages,
+                    )  # fmt: skip
             store.save_validators(entry.url, response.validators)
         if entry.url:
             store.learn(source.name, entry.url, article.fingerprints)
@@ -778,6 +785,55 @@ async def _item(
         rules=rules.key() if full and from_page else "",
     )
     return item, failure, extracted
+
+
+async def _rest_of_story(
+    source: SourceConfig,
+    fetcher: Fetcher,
+    extractor: Extractor,
+    first: Article,
+    *,
+    sites: SiteLookup,
+    rules: Rules,
+    seen: set[str],
+    max_pages: int,
+) -> Article:
+    """A story split over pages, whole: its single-page version (when it holds at least
+    as much), else its next pages joined to *first* (at most *max_pages* in all, none
+    twice). A page that fails ends the story there; what was read is kept."""
+
+    async def read(url: str) -> Article:
+        site = sites.for_url(url)
+        response = await _fetch(fetcher, url, validators=None, headers=sites.headers(site, source))
+        landed = sites.for_url(response.url) if response.url != url else site
+        return await extractor.process(
+            response.body, url=response.url, content_type=response.content_type,
+            rules=replace(rules, site=landed),
+        )  # fmt: skip
+
+    if first.single_page:
+        try:
+            whole = await read(first.single_page)
+        except SourceError as exc:
+            log.warning("%s: its single-page version: %s", source.name, exc)
+            return first
+        if len(whole.text) < len(first.text):
+            return first
+        return replace(whole, single_page=None, next_page=None)
+    pages = [first]
+    following = first.next_page
+    while following and following not in seen and len(pages) < max_pages:
+        seen.add(following)
+        try:
+            page = await read(following)
+        except SourceError as exc:
+            log.warning("%s: page %d of %s: %s", source.name, len(pages) + 1, first.url, exc)
+            break
+        if not page.text:
+            break
+        pages.append(page)
+        following = page.next_page
+    return join_pages(pages)
 
 
 def _updated_entry(stored: Item, entry: Entry) -> Item:

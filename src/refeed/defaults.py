@@ -60,3 +60,5 @@ BREAK_MIN_HISTORY = 10  # extractions of history before the last ones are judged
 BREAK_MIN_CYCLES = 3  # cycles with items before an empty one is a break
 HISTORY_CYCLES = 200  # cycles kept per source; a break that lasts longer becomes its usual
 HISTORY_ITEMS = 500  # extractions kept per source
+
+MAX_PAGES = 10  # pages of one story followed (its next page links), the first included

@@ -108,6 +108,9 @@ class Article:
     removals: tuple[Removal, ...] = ()
     fingerprints: tuple[str, ...] = ()  # of the story's blocks, for learning a source's template
     chosen_by: str | None = None  # the rule that chose the story (a site rule, a selector)
+    # where the rest of a story split over pages is (refeed.extract.pagination)
+    single_page: str | None = None  # its single-page version
+    next_page: str | None = None  # its next page
 
 
 @dataclass(frozen=True, slots=True)

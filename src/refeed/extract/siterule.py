@@ -55,7 +55,7 @@ def prepare(root: HtmlElement, site: SiteConfig, trace: Trace) -> None:
             if needle and needle in (img.get("src") or ""):
                 trace.drop(img, KIND, f"{rule.at} strip_image_src: {needle}")
     for rule in site.strip_attr:
-        for attribute in _select(root, rule):
+        for attribute in select(root, rule):
             if isinstance(attribute, etree._ElementUnicodeResult) and attribute.is_attribute:
                 owner, name = attribute.getparent(), attribute.attrname
                 if owner is not None and isinstance(name, str) and name in owner.attrib:
@@ -104,7 +104,7 @@ def metadata(root: HtmlElement, site: SiteConfig, meta: Metadata) -> Metadata:
 
 def contains(root: HtmlElement, rules: tuple[Rule, ...]) -> bool:
     """Whether one of the XPaths finds something on the page (``if_page_contains``)."""
-    return any(_select(root, rule) for rule in rules)
+    return any(select(root, rule) for rule in rules)
 
 
 def _id_or_class(needle: str) -> str:
@@ -122,7 +122,7 @@ def _literal(text: str) -> str:
     return "concat(" + ', "\'", '.join(f"'{part}'" for part in parts) + ")"
 
 
-def _select(root: HtmlElement, rule: Rule) -> list[Any]:
+def select(root: HtmlElement, rule: Rule) -> list[Any]:
     """What the XPath finds: elements, attribute values or text (a list; a string or a
     number the expression computes is a list of one, an empty string none)."""
     try:
@@ -138,7 +138,7 @@ def _select(root: HtmlElement, rule: Rule) -> list[Any]:
 
 
 def _elements(root: HtmlElement, rule: Rule) -> list[HtmlElement]:
-    return [el for el in _select(root, rule) if isinstance(el, HtmlElement) and el is not root]
+    return [el for el in select(root, rule) if isinstance(el, HtmlElement) and el is not root]
 
 
 def _text(found: Any) -> str:
@@ -149,7 +149,7 @@ def _text(found: Any) -> str:
 
 def _first_text(root: HtmlElement, rules: tuple[Rule, ...]) -> str | None:
     for rule in rules:
-        for found in _select(root, rule):
+        for found in select(root, rule):
             text = _text(found)
             if text:
                 return text
@@ -159,7 +159,7 @@ def _first_text(root: HtmlElement, rules: tuple[Rule, ...]) -> str | None:
 def _all_texts(root: HtmlElement, rules: tuple[Rule, ...]) -> list[str]:
     """Every text the first XPath that finds something finds (a story's authors)."""
     for rule in rules:
-        texts = [t for t in (_text(found) for found in _select(root, rule)) if t]
+        texts = [t for t in (_text(found) for found in select(root, rule)) if t]
         if texts:
             return list(dict.fromkeys(texts))
     return []

@@ -94,3 +94,33 @@ def test_a_rule_that_leaves_no_story_keeps_the_stored_item_and_is_not_retried(
     assert _contents(tmp_path) == before  # a rule gone wrong loses nothing published
     [again] = asyncio.run(run_cycle(loopback_config(tmp_path, broken)))
     assert again.updated == 0  # tried once with these rules
+
+
+def test_refeed_refetch_fetches_the_stored_pages_again_and_a_changed_story_is_an_update(
+    site: Site, tmp_path: Path
+) -> None:
+    feed = _site(site)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "allow_private_networks: true\noutput_dir: feeds\ndatabase: refeed.db\n"
+        f"sources:\n  - name: news\n    feed: {feed}\n"
+    )
+    assert run_refeed("run", "-c", str(config)).returncode == 0
+    before = json.loads((tmp_path / "feeds" / "news.json").read_bytes())["items"]
+    assert run_refeed("run", "-c", str(config)).returncode == 0  # nothing changed: no page fetched
+    pages = _page_hits(site)
+    assert pages == 3
+    site.add("s2.html", _page(2).replace("discuss the new ferry", "vote on the new ferry"))
+    done = run_refeed("refetch", "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    assert _page_hits(site) == pages + 3  # every stored page, unconditionally
+    after = {
+        i["id"]: i for i in json.loads((tmp_path / "feeds" / "news.json").read_bytes())["items"]
+    }
+    for item in before:
+        now = after[item["id"]]
+        if "s2.html" in item["url"]:
+            assert "vote on the new ferry" in now["content_html"]
+            assert now["date_modified"] > item.get("date_modified", item["date_published"])
+        else:  # the same page: no update, whatever was learnt of the site since
+            assert now.get("date_modified") == item.get("date_modified")

@@ -13,12 +13,16 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from refeed import __version__, defaults
 from refeed.config import Config, SourceConfig, load_config
 from refeed.errors import ConfigError, LockedError, RefeedError
 from refeed.logs import setup_logging
 from refeed.models import Article
+
+if TYPE_CHECKING:
+    from refeed.cycle import Mode
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run or the daemon holds the lock; try again later
@@ -47,6 +51,12 @@ _HELP: dict[str, tuple[str, list[str]]] = {
         "rules changed is re-extracted this way at its next cycle anyway; this does it now, "
         "and for all of its items.",
         ["refeed reprocess", "refeed reprocess -c config.yaml --source news"],
+    ),
+    "refetch": (
+        "Run one cycle of each enabled source (or the named ones) that also fetches the page "
+        "of every stored item again, not conditionally, and extracts it: a story its site "
+        "changed is published as an update (a page that now fails keeps what was published).",
+        ["refeed refetch --source news", "refeed refetch -c config.yaml"],
     ),
     "daemon": (
         "Run every enabled source on its own schedule until SIGTERM or Ctrl+C. SIGHUP "
@@ -153,6 +163,27 @@ def _command(
     )
 
 
+def _cycle_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+    name: str,
+    summary: str,
+) -> None:
+    """A command that runs the sources once: ``run``, ``reprocess``, ``refetch``."""
+    command = _command(sub, name, [common], summary)
+    _with_config(command)
+    command.add_argument(
+        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
+    )
+    command.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for another run or the daemon to finish (default: 60)",
+    )
+
+
 def _with_config(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-c",
@@ -218,30 +249,12 @@ def _parser() -> argparse.ArgumentParser:
 
     with_config = _with_config
 
-    run = _command(sub, "run", [common], "run one cycle over all (or the named) sources, then exit")
-    with_config(run)
-    run.add_argument(
-        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
-    )
-    run.add_argument(
-        "--wait",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="wait this long for another run or the daemon to finish (default: 60)",
-    )
-
-    reprocess = _command(
-        sub, "reprocess", [common], "extract the stored items again from their kept pages"
-    )
-    with_config(reprocess)
-    reprocess.add_argument(
-        "--source", action="append", metavar="NAME", help="only this source (repeatable)"
-    )
-    reprocess.add_argument(
-        "--wait", type=float, default=None, metavar="SECONDS",
-        help="wait this long for another run or the daemon to finish (default: 60)",
-    )  # fmt: skip
+    for name, summary in (
+        ("run", "run one cycle over all (or the named) sources, then exit"),
+        ("reprocess", "extract the stored items again from their kept pages"),
+        ("refetch", "run a cycle that fetches every stored item's page again"),
+    ):
+        _cycle_command(sub, common, name, summary)
 
     daemon = _command(sub, "daemon", [common], "run every source on its schedule until stopped")
     with_config(daemon)
@@ -386,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _export,
             "rules": _rules,
             "reprocess": _reprocess,
+            "refetch": _refetch,
         }[args.command]
         return command(args)
     except ConfigError as exc:
@@ -421,7 +435,7 @@ def _sources_or_fail(config: Config, path: Path) -> None:
         )
 
 
-def _run(args: argparse.Namespace, *, reprocess: bool = False) -> int:
+def _run(args: argparse.Namespace, *, mode: Mode = "cycle") -> int:
     config = load_config(args.config)
     _sources_or_fail(config, args.config)
     if args.source:
@@ -431,14 +445,18 @@ def _run(args: argparse.Namespace, *, reprocess: bool = False) -> int:
 
     wait = defaults.LOCK_WAIT if args.wait is None else args.wait
     with run_lock(config.database, what=args.command, wait=wait):
-        return _cycle(config, args.source, reprocess=reprocess)
+        return _cycle(config, args.source, mode=mode)
 
 
 def _reprocess(args: argparse.Namespace) -> int:
-    return _run(args, reprocess=True)
+    return _run(args, mode="reprocess")
 
 
-def _cycle(config: Config, names: list[str] | None, *, reprocess: bool = False) -> int:
+def _refetch(args: argparse.Namespace) -> int:
+    return _run(args, mode="refetch")
+
+
+def _cycle(config: Config, names: list[str] | None, *, mode: Mode = "cycle") -> int:
     from refeed.cycle import SourceResult, run_cycle
 
     results: list[SourceResult]
@@ -452,9 +470,9 @@ def _cycle(config: Config, names: list[str] | None, *, reprocess: bool = False) 
             def done(result: SourceResult) -> None:
                 progress.update(task, advance=1, description=result.name)
 
-            results = asyncio.run(run_cycle(config, names, on_done=done, reprocess=reprocess))
+            results = asyncio.run(run_cycle(config, names, on_done=done, mode=mode))
     else:
-        results = asyncio.run(run_cycle(config, names, reprocess=reprocess))
+        results = asyncio.run(run_cycle(config, names, mode=mode))
     failed = [r for r in results if not r.ok]
     return EXIT_FAILED if failed else EXIT_OK
 

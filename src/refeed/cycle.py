@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from refeed import breaks, defaults, filters, identity, siterules, websub
 from refeed import metrics as _metrics
@@ -50,6 +51,7 @@ from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
 from refeed.workers import Extractor
 
+Mode = Literal["cycle", "reprocess", "refetch"]  # what a run of the sources does
 log = logging.getLogger(__name__)
 
 
@@ -126,15 +128,17 @@ async def run_cycle(
     extractor: Extractor | None = None,
     metrics: _metrics.Metrics | None = None,
     on_done: Callable[[SourceResult], None] | None = None,
-    reprocess: bool = False,
+    mode: Mode = "cycle",
 ) -> list[SourceResult]:
     """Run every enabled source (or the named ones) once; never raises for one source.
 
     Pages are extracted by *extractor* (worker processes), its own one when not given;
     *metrics* (else the process default) counts fetches, extractions and items;
-    *on_done* is called with each source's result as it finishes (a progress bar). To
-    *reprocess*, nothing is fetched: every stored item whose page is kept is extracted
-    again from it, with today's rules and code, and the feeds are written again.
+    *on_done* is called with each source's result as it finishes (a progress bar). The
+    *mode* ``"reprocess"`` fetches nothing: every stored item whose page is kept is
+    extracted again from it, with today's rules and code, and the feeds are written
+    again; ``"refetch"`` runs the cycle and fetches every stored item's page again too
+    (not conditionally), as if new.
     """
     sources = (
         [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
@@ -164,7 +168,7 @@ async def run_cycle(
                     store,
                     extractor,
                     deadline=deadline,
-                    reprocess=reprocess,
+                    mode=mode,
                 )
             )
         if on_done is not None:
@@ -218,7 +222,7 @@ async def run_source(
     extractor: Extractor,
     *,
     deadline: float | None = None,
-    reprocess: bool = False,
+    mode: Mode = "cycle",
 ) -> SourceResult:
     """One source's part of a cycle, stopped at *deadline* (the loop's clock); its error
     is recorded and returned, not raised."""
@@ -231,7 +235,7 @@ async def run_source(
             with network_policy(source_policy(config, source)):
                 await _run_source(
                     config, source, fetcher, store, result,
-                    extractor=extractor, reprocess=reprocess,
+                    extractor=extractor, mode=mode,
                 )  # fmt: skip
     except TimeoutError:
         if not limit.expired():
@@ -345,11 +349,11 @@ async def _run_source(
     result: SourceResult,
     *,
     extractor: Extractor,
-    reprocess: bool = False,
+    mode: Mode = "cycle",
 ) -> None:
     now = datetime.now(UTC)  # the cycle's time: first seen of every new item of this run
     response, listing, entries = await _listing(
-        config, source, fetcher, store, result, extractor=extractor, now=now, reprocess=reprocess
+        config, source, fetcher, store, result, extractor=extractor, now=now, mode=mode
     )
     rules, sites = (
         source_rules(source, store, (e.title for _k, e in entries)),
@@ -357,7 +361,7 @@ async def _run_source(
     )
     todo = _todo(
         config, source, store, result, entries,
-        rules=rules, sites=sites, now=now, reprocess=reprocess,
+        rules=rules, sites=sites, now=now, mode=mode,
     )  # fmt: skip
     outcomes = await asyncio.gather(
         *(
@@ -375,6 +379,7 @@ async def _run_source(
                 now=now,
                 page=t.page,
                 max_pages=config.max_pages_of(source),
+                mode=mode,
             )
             for t in todo
         )
@@ -433,11 +438,11 @@ async def _listing(
     *,
     extractor: Extractor,
     now: datetime,
-    reprocess: bool,
+    mode: Mode,
 ) -> tuple[Response | None, Listing | None, list[tuple[str, Entry]]]:
     """The source's feed or listing page, fetched and read (nothing when it was not
     modified, and nothing fetched to reprocess the stored items)."""
-    if reprocess:
+    if mode == "reprocess":
         return None, store.channel(source.name), []
     is_feed = source.kind == "feed"
     response = await _fetch(
@@ -478,11 +483,12 @@ def _todo(
     rules: Rules,
     sites: SiteLookup,
     now: datetime,
-    reprocess: bool,
+    mode: Mode,
 ) -> list[_Todo]:
     """What the run extracts: new and changed entries, pages still pending, and stored
     items whose rules changed since their page was extracted (all stored items with a
-    kept page, to *reprocess*), from the page kept."""
+    kept page, to reprocess), from the page kept; to refetch, every stored item, from
+    its page fetched again."""
     todo: list[_Todo] = []
     listed = {key for key, _entry in entries}
     for position, (listed_key, entry) in enumerate(entries):
@@ -501,9 +507,15 @@ def _todo(
     chosen = {t.key for t in todo}
     kept = store.kept_pages(source.name)
     for stored in store.items(source.name, config.max_items_of(source)):
-        if stored.identity in chosen or stored.identity not in kept or not stored.full_text:
+        if stored.identity in chosen or not stored.url:
             continue
-        if not reprocess and (
+        if mode == "refetch":
+            todo.append(_Todo(_entry_of(stored), stored, stored.identity, stored.position))
+            result.kept -= stored.identity in listed
+            continue
+        if stored.identity not in kept or not stored.full_text:
+            continue
+        if mode != "reprocess" and (
             not stored.rules or stored.rules == replace(rules, site=sites.for_url(stored.url)).key()
         ):
             continue  # extracted with the rules of today (or before refeed kept them)
@@ -669,6 +681,7 @@ async def _item(
     now: datetime,
     page: Page | None = None,
     max_pages: int = defaults.MAX_PAGES,
+    mode: Mode = "cycle",
 ) -> tuple[Item, str | None, Extracted | None]:
     """Fetch and clean the entry's article (or clean its *page* as stored, again); on
     failure, keep what we had or the summary.
@@ -677,6 +690,7 @@ async def _item(
     the extraction gave when there was one (the source's history, refeed.breaks)."""
     article: Article | None = None
     failure: str | None = None
+    page_changed = False  # the page fetched again is not the one stored
     # every other item's title is a teaser on this page; its own is not
     rules = replace(rules, other_titles=rules.other_titles - {entry.title})
     own = entry.content or entry.summary or ""
@@ -692,7 +706,9 @@ async def _item(
             _metrics.active().extracted(time.monotonic() - began, article.removed)
         else:
             # a stored page that has not changed (304) would extract to the same article
-            validators = store.validators(entry.url) if stored is not None else None
+            validators = (
+                store.validators(entry.url) if stored is not None and mode != "refetch" else None
+            )
             site = sites.for_url(entry.url)
             async with extractor.pages:  # fetch no faster than the workers extract
                 response = await _fetch(
@@ -703,6 +719,7 @@ async def _item(
                 if response.url != entry.url:  # redirected: the rules of where it landed
                     site = sites.for_url(response.url)
                 rules = replace(rules, site=site)
+                page_changed = stored is not None and _page_changed(store, source, key, response)
                 # kept as fetched, to be extracted again without the network (a preview)
                 fetched = Page(response.url, response.body, response.content_type, now)
                 store.save_page(source.name, key, fetched)
@@ -774,7 +791,7 @@ async def _item(
         summary=_plain(entry.summary) or None,
         author=entry.author or (article.author if article else None),
         published=entry.published or entry.updated or (article.published if article else None),
-        updated=entry.updated or entry.published,
+        updated=_updated(entry, stored, content, page_changed=page_changed and full, now=now),
         image=entry.image or (article.image if article else None),
         language=article.language if article else None,
         full_text=full,
@@ -834,6 +851,28 @@ async def _rest_of_story(
         pages.append(page)
         following = page.next_page
     return join_pages(pages)
+
+
+def _page_changed(store: Store, source: SourceConfig, key: str, response: Response) -> bool:
+    """Whether the page fetched is another than the one stored (none stored: unknown)."""
+    before = store.page(source.name, key)
+    return before is not None and before.body != response.body
+
+
+def _updated(
+    entry: Entry, stored: Item | None, content: str, *, page_changed: bool, now: datetime
+) -> datetime | None:
+    """When the item was last updated: the source's date, unless its page, fetched
+    again, changed and so did its story, since the source last dated it (then now: a
+    feed reader shows it as an update)."""
+    said = entry.updated or entry.published
+    if not page_changed or stored is None or not stored.full_text:
+        return said
+    if content == stored.content_html:
+        return stored.updated or said
+    if entry.updated is not None and (stored.updated is None or entry.updated > stored.updated):
+        return entry.updated
+    return now
 
 
 def _updated_entry(stored: Item, entry: Entry) -> Item:

@@ -37,6 +37,17 @@ def _site(site: Site) -> str:
     )  # fmt: skip
 
 
+def _first_run(site: Site, tmp_path: Path) -> Path:
+    """A config file of one source on *site*, after its first `refeed run`."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "allow_private_networks: true\noutput_dir: feeds\ndatabase: refeed.db\n"
+        f"sources:\n  - name: news\n    feed: {_site(site)}\n"
+    )
+    assert run_refeed("run", "-c", str(config)).returncode == 0
+    return config
+
+
 def _contents(tmp_path: Path) -> list[str]:
     items = json.loads((tmp_path / "feeds" / "news.json").read_bytes())["items"]
     return [i["content_html"] for i in items]
@@ -64,13 +75,7 @@ def test_changed_rules_reach_the_stored_items_at_the_next_cycle(site: Site, tmp_
 def test_refeed_reprocess_extracts_every_item_again_without_the_network(
     site: Site, tmp_path: Path
 ) -> None:
-    feed = _site(site)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "allow_private_networks: true\noutput_dir: feeds\ndatabase: refeed.db\n"
-        f"sources:\n  - name: news\n    feed: {feed}\n"
-    )
-    assert run_refeed("run", "-c", str(config)).returncode == 0
+    config = _first_run(site, tmp_path)
     hits = len(site.hits)
     config.write_text(config.read_text() + "    strip: ['.offer']\n")
     done = run_refeed("reprocess", "-c", str(config), "--source", "news")
@@ -99,13 +104,7 @@ def test_a_rule_that_leaves_no_story_keeps_the_stored_item_and_is_not_retried(
 def test_refeed_refetch_fetches_the_stored_pages_again_and_a_changed_story_is_an_update(
     site: Site, tmp_path: Path
 ) -> None:
-    feed = _site(site)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "allow_private_networks: true\noutput_dir: feeds\ndatabase: refeed.db\n"
-        f"sources:\n  - name: news\n    feed: {feed}\n"
-    )
-    assert run_refeed("run", "-c", str(config)).returncode == 0
+    config = _first_run(site, tmp_path)
     before = json.loads((tmp_path / "feeds" / "news.json").read_bytes())["items"]
     assert run_refeed("run", "-c", str(config)).returncode == 0  # nothing changed: no page fetched
     pages = _page_hits(site)

@@ -506,6 +506,14 @@ def _todo(
         return todo
     chosen = {t.key for t in todo}
     kept = store.kept_pages(source.name)
+    keys: dict[siterules.SiteConfig | None, str] = {}  # one hash per site's rules
+
+    def today(url: str) -> str:
+        site = sites.for_url(url)
+        if site not in keys:
+            keys[site] = replace(rules, site=site).key()
+        return keys[site]
+
     for stored in store.items(source.name, config.max_items_of(source)):
         if stored.identity in chosen or not stored.url:
             continue
@@ -515,9 +523,7 @@ def _todo(
             continue
         if stored.identity not in kept or not stored.full_text:
             continue
-        if mode != "reprocess" and (
-            not stored.rules or stored.rules == replace(rules, site=sites.for_url(stored.url)).key()
-        ):
+        if mode != "reprocess" and (not stored.rules or stored.rules == today(stored.url)):
             continue  # extracted with the rules of today (or before refeed kept them)
         page = store.page(source.name, stored.identity)
         if page is not None:

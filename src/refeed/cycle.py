@@ -505,7 +505,7 @@ def _todo(
     if not source.fetch_pages:
         return todo
     chosen = {t.key for t in todo}
-    kept = store.kept_pages(source.name)
+    kept = store.page_urls(source.name)  # the rules were those of where the page was
     keys: dict[siterules.SiteConfig | None, str] = {}  # one hash per site's rules
 
     def today(url: str) -> str:
@@ -523,7 +523,9 @@ def _todo(
             continue
         if stored.identity not in kept or not stored.full_text:
             continue
-        if mode != "reprocess" and (not stored.rules or stored.rules == today(stored.url)):
+        if mode != "reprocess" and (
+            not stored.rules or stored.rules == today(kept[stored.identity])
+        ):
             continue  # extracted with the rules of today (or before refeed kept them)
         page = store.page(source.name, stored.identity)
         if page is not None:

@@ -555,6 +555,11 @@ class Store:
                  zlib.compress(page.body, _PAGE_LEVEL)),
             )  # fmt: skip
 
+    def page_urls(self, source: str) -> dict[str, str]:
+        """The key of each item of *source* whose page is kept, and where that page was."""
+        rows = self._db.execute("SELECT key, url FROM pages WHERE source = ?", (source,))
+        return {row[0]: row[1] for row in rows}
+
     def kept_pages(self, source: str) -> frozenset[str]:
         """The keys of the items of *source* whose page is kept."""
         rows = self._db.execute("SELECT key FROM pages WHERE source = ?", (source,))

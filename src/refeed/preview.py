@@ -35,7 +35,7 @@ _COLOURS: Final = {
     "#8e44ad": ("share", "related", "promo", "ad", "cta", "popup", "tags"),
     "#16a085": ("comments",),
     "#2471a3": ("caption", "byline", "title"),
-    "#c0392b": ("strip",),
+    "#c0392b": ("strip", "site-rule"),
 }
 _KIND_RULES = "\n".join(
     f'.{CUT}[data-kind="{kind}"] {{ border-color: {colour}; background: {colour}14; }}\n'

@@ -68,6 +68,7 @@ def test_one_line_replace_string_conditions_and_switches() -> None:
         ("teleport: //div", "unknown directive 'teleport'"),
         ("replace_string: x", "replace_string without a find_string before it"),
         ("find_string: x", "find_string without a replace_string after it"),
+        ("find_string:", "find_string names nothing to find"),
         ("test_contains: x", "test_contains without a test_url before it"),
         ("prune: maybe", "is not yes or no"),
         ("http_header(x-forwarded-for): 1.2.3.4", "http_header(x-forwarded-for) is not supported"),
@@ -333,3 +334,41 @@ def test_extract_with_site_rules_says_which_rule_chose_the_story(tmp_path: Path)
     [line] = [row for row in result.stdout.splitlines() if "127.0.0.1.txt:7 strip:" in row]
     assert line.startswith("site-rule ") and ": Subscribe to the Paper for unlimited" in line
     assert "Subscribe to the Paper" not in result.stdout.split("---")[0]  # not in the story
+
+
+_RULE_LINES = [
+    "body: //article", "body: //div[@id='x']", "body: //p", "body: //body", "strip: //p[1]",
+    "strip: //*", "strip_id_or_class: a", "strip_id_or_class: it's", "strip_image_src: .gif",
+    "strip_attr: //@class", "strip_attr: //text()", "dissolve: //div", "wrap_in(div): //p",
+    "wrap_in(p): //body", "title: //h1", "title: count(//p)", "date: //time/@datetime",
+    "author: //nonesuch", "find_string: <p>", "replace_string: <div>", "replace_string(a): b",
+    "src_lazy_load_attr: data-src", "prune: no", "autodetect_on_failure: no", "skip_json_ld: yes",
+    "next_page_link: //a/@href", "single_page_link: concat(//a/@href, '?all')",
+    "if_page_contains: //nav", "body: $undefined", "title: //h1 | //h2",
+]  # fmt: skip
+
+
+@settings(max_examples=int(os.environ.get("REFEED_FUZZ_EXAMPLES", "100")), deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(_RULE_LINES), max_size=8),
+    doc=st.lists(
+        st.sampled_from(
+            ["<article>", "</article>", "<p>", "</p>", "<div id='x' class='a b'>", "</div>",
+             "<h1>Title</h1>", "<a href='/2'>2</a>", "<img src='x.gif' data-src='y.jpg'>",
+             "<time datetime='2026-01-02'>t</time>", "<nav>", "</nav>", STORY[0], STORY[1]]
+        ),
+        max_size=25,
+    ).map("".join),
+)  # fmt: skip
+def test_any_rules_on_any_page_give_an_article_or_a_refeed_error(
+    lines: list[str], doc: str
+) -> None:
+    from refeed.errors import RefeedError
+
+    site = parse_rules("\n".join(lines), "fuzz.txt")
+    page = f"<html><head><title>T</title></head><body>{doc}</body></html>".encode()
+    try:
+        article = process(page, url=URL, rules=Rules(site=site))
+    except RefeedError:
+        return
+    assert isinstance(article.text, str) and "<script" not in article.html

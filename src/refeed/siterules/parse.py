@@ -195,7 +195,10 @@ class _Reader:
             self.warn(at, f"unknown directive {name!r}")
 
     def find_string(self, _argument: str | None, value: str, at: str) -> None:
-        self.finds.append((value, at))
+        if value:
+            self.finds.append((value, at))
+        else:  # an empty string is found between every two characters of the page
+            self.warn(at, "find_string names nothing to find")
 
     def replace_string(self, argument: str | None, value: str, at: str) -> None:
         if argument is not None:  # replace_string(find): replacement

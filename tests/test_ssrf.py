@@ -298,3 +298,32 @@ def test_an_unusable_item_link_fails_its_item_in_one_line(
     assert result.ok and result.new == 2 and result.failed_pages == 1
     assert "internal error" not in caplog.text and "Traceback" not in caplog.text
     assert "not a usable URL" in caplog.text
+
+
+def test_a_storys_next_page_or_single_page_link_to_a_private_host_is_refused(
+    site: Site, intranet: Site, tmp_path: Path
+) -> None:
+    """A page's pager, or a site rule's next_page_link / single_page_link, cannot take
+    refeed where the source may not go: each hop goes through the same guard."""
+    secret = intranet.add(
+        "p2.html", "<article><p>" + "Board minutes, internal. " * 30 + "</p></article>"
+    )
+    story = "<p>" + "Public news of the day, told at length. " * 30 + "</p>"
+    site.add("a.html", f'<article>{story}<a class="next" href="{secret}">Next</a></article>')
+    site.add("b.html", f'<article>{story}<a class="all" href="{secret}">All</a></article>')
+    feed = site.add(
+        "rss.xml", rss(site, [("a.html", "A"), ("b.html", "B")]), content_type="application/rss+xml"
+    )
+    rules = "next_page_link: //a[@class='next']\nsingle_page_link: //a[@class='all']"
+    config = Config(
+        output_dir=tmp_path / "feeds",
+        database=tmp_path / "refeed.db",
+        sources=(SourceConfig(name="public", feed=feed, allow_hosts=("127.0.0.1",), rules=rules),),
+    )
+    [result] = asyncio.run(run_cycle(config))
+    assert result.ok and result.new == 2 and result.failed_pages == 0  # page 1 is the story
+    with Store(config.database) as store:
+        items = store.items("public", 10)
+        assert all("Public news of the day" in i.content_html for i in items)
+        assert all("internal" not in i.content_html for i in items)
+    assert not [h for h in intranet.hits if h.path == "/p2.html"]

@@ -852,7 +852,9 @@ async def _rest_of_story(
         try:
             page = await read(following)
         except SourceError as exc:
-            log.warning("%s: page %d of %s: %s", source.name, len(pages) + 1, first.url, exc)
+            log.warning(
+                "%s: page %d of %s: %s", source.name, len(pages) + 1, redact(first.url), exc
+            )
             break
         if not page.text:
             break

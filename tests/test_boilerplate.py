@@ -875,3 +875,19 @@ def lxml_text(fragment: str) -> str:
     from refeed.dom import parse_fragment, text_of
 
     return text_of(parse_fragment(fragment))
+
+
+def test_a_definition_list_readability_kept_in_part_is_not_put_back_twice() -> None:
+    """readability keeps a glossary's definitions as paragraphs and drops its terms: the
+    list is not put back beside them (each definition would be there twice)."""
+    terms = ("Monitoring", "White-box", "Black-box", "Dashboard", "Alert", "Root cause")
+    glossary = "".join(
+        f'<dt class="subheaders" id="t{i}">{term}</dt><dd><p>The {term.lower()} of a service, '
+        f"described here at some length so that it reads as a paragraph of the chapter and not "
+        f"as a label ({i}).</p></dd>"
+        for i, term in enumerate(terms)
+    )
+    text = process(page(f"<dl>{glossary}</dl>"), url=URL, content_type="text/html").text
+    assert story_kept(text)
+    for i, term in enumerate(terms):
+        assert text.count(f"as a label ({i})") == 1, term

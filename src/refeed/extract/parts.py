@@ -145,7 +145,7 @@ def _restore_dropped(anchor: HtmlElement, content: HtmlElement, url: str = "") -
         if any(a.tag in _RESTORABLE for a in _between(block, anchor)):
             continue  # inside a block already considered
         text = text_of(block)
-        if len(text) < _MIN_PROSE_CHARS or squash(text)[:60] in story:
+        if len(text) < _MIN_PROSE_CHARS or squash(text)[:60] in story or _mostly_in(block, story):
             continue
         if chrome_kind(block) is not None:
             continue
@@ -161,6 +161,14 @@ def _restore_dropped(anchor: HtmlElement, content: HtmlElement, url: str = "") -
             anchor_point.addnext(copy.deepcopy(block))
             forget_text(anchor_point.iterancestors())
             story = squash(text_of(content))
+
+
+def _mostly_in(block: HtmlElement, story: str) -> bool:
+    """Whether most of the block's text is in the story already, its items or terms
+    aside (readability keeps a definition list's definitions and drops its terms)."""
+    leaves = [text_of(el) for el in block.iter("li", "dd", "p", "td", "blockquote")]
+    kept = sum(len(t) for t in leaves if len(t) >= 20 and squash(t)[:80] in story)
+    return kept > 0.5 * sum(len(t) for t in leaves)
 
 
 def _links_elsewhere(block: HtmlElement, url: str) -> bool:

@@ -622,8 +622,11 @@ class SiteLookup:
     @classmethod
     def of(cls, config: Config, source: SourceConfig | None) -> SiteLookup:
         """A source's (None: the config's folders alone, for a page of no source)."""
-        own = source.rules if source is not None else None
-        inline = siterules.inline(source.name, own) if source is not None and own else None
+        inline = (
+            siterules.inline(source.name, source.rules)
+            if source is not None and source.rules
+            else None
+        )
         book = siterules.book(config.site_rules) if config.site_rules else None
         return cls(book, inline, config.site_rules_user_agent)
 

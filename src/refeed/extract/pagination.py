@@ -105,11 +105,10 @@ def page_number(url: str) -> tuple[str, int] | None:
     for i, (key, value) in enumerate(query):
         if key.lower() in _QUERY_KEYS and value.isdigit() and 0 < int(value) <= _MAX_PAGE:
             rest = [pair for j, pair in enumerate(query) if j != i]
-            return f"{parts.netloc}{parts.path.rstrip('/')}?{sorted(rest)}", int(value)
+            return _key(parts.netloc, parts.path.rstrip("/"), rest), int(value)
     match = _PATH_NUMBER.search(parts.path)
     if match and 0 < int(match[1]) <= _MAX_PAGE:
-        stem = parts.path[: match.start()]
-        return f"{parts.netloc}{stem}?{sorted(query)}", int(match[1])
+        return _key(parts.netloc, parts.path[: match.start()], query), int(match[1])
     return None
 
 
@@ -117,7 +116,13 @@ def first_page_key(url: str) -> str:
     """The key :func:`page_number` gives the pages after the first of *url*'s story."""
     parts = urlsplit(url)
     path = re.sub(r"\.[a-z]{2,5}$", "", parts.path.rstrip("/"))
-    return f"{parts.netloc}{path}?{sorted(parse_qsl(parts.query, keep_blank_values=True))}"
+    return _key(parts.netloc, path, parse_qsl(parts.query, keep_blank_values=True))
+
+
+def _key(host: str, path: str, query: list[tuple[str, str]]) -> str:
+    """What the pages of one story share: host, path without the page number, the rest
+    of the query in any order."""
+    return f"{host}{path}?{sorted(query)}"
 
 
 def _without_fragment(url: str) -> str:

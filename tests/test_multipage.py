@@ -64,6 +64,8 @@ def test_a_pager_link_to_page_two_and_rel_next_are_found() -> None:
         '<link rel="next" href="/news/harbour-budget.html">',  # the next article
         '<a rel="next" href="/news/quay-3.html">Next</a>',  # not one page on
         '<a href="https://other.example/news/quay-2.html">2</a>',  # another site
+        '<a rel="next" href="javascript:location=\'/news/quay-2.html\'">2</a>',  # a script
+        '<link rel="next" href="file:///etc/passwd?page=2">',  # no web address
         '<section class="comments"><nav><a href="quay.html?page=2#comments">2</a></nav></section>',
     ],
 )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -115,6 +118,114 @@ def serving_site(host: str = "127.0.0.1") -> Iterator[Site]:
         server.server_close()
 
 
+# -- the store the tests run on ------------------------------------------------------
+#
+# ``pytest --store postgresql`` (or REFEED_TEST_STORE=postgresql) runs every test that
+# makes its database with test_database() on PostgreSQL; the tests of the store itself
+# take the ``any_database`` fixture and run on both in every run. Each session (each
+# xdist worker) creates a database of its own, each test a schema in it; the database
+# is dropped at the end. Without a server those tests skip, but never where CI=true.
+
+PG_SERVER = os.environ.get("REFEED_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("REFEED_TEST_STORE", "sqlite"),
+        help="the database of the tests that make one with test_database() (default sqlite)",
+    )
+
+
+@dataclass
+class _TestStore:
+    kind: str = "sqlite"  # of test_database(): --store
+    postgres: Postgres | None = None  # made at first use
+    error: str | None = None  # why there is none
+    schemas: dict[Path, str] = field(default_factory=dict)  # of each test's tmp_path
+
+
+TEST_STORE = _TestStore()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    TEST_STORE.kind = config.getoption("--store")
+
+
+class Postgres:
+    """A database of this test session on the PostgreSQL server; a schema per test."""
+
+    def __init__(self, server: str) -> None:
+        import psycopg
+
+        self.server = server
+        self.name = f"refeed_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        self._count = itertools.count()
+        with psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"CREATE DATABASE {self.name}")
+        self.url = urlunsplit(urlsplit(server)._replace(path="/" + self.name))
+
+    def schema(self) -> str:
+        """A URL of a new, empty schema of the database."""
+        import psycopg
+
+        name = f"t{next(self._count)}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {name}")
+        return f"{self.url}?options=-csearch_path%3D{name}"
+
+    def drop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+def postgres() -> Postgres:
+    """This session's database, made at first use; skips (fails where CI=true) if no
+    server answers."""
+    state = TEST_STORE
+    if state.postgres is None and state.error is None:
+        try:
+            state.postgres = Postgres(PG_SERVER)
+        except Exception as exc:  # no server, no psycopg: the reason is shown
+            state.error = f"no PostgreSQL at {PG_SERVER}: {type(exc).__name__}: {exc}"
+    if state.postgres is None:
+        assert state.error is not None
+        if os.environ.get("CI") == "true":
+            pytest.fail(state.error)
+        pytest.skip(state.error)
+    return state.postgres
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres() -> Iterator[None]:
+    yield
+    if TEST_STORE.postgres is not None:
+        TEST_STORE.postgres.drop()
+
+
+def test_database(tmp_path: Path, store: str | None = None) -> Path | str:
+    """The database of one test: a file under *tmp_path*, or a new PostgreSQL schema
+    (*store*, else the session's ``--store``)."""
+    if (store or TEST_STORE.kind) == "postgresql":
+        schemas = TEST_STORE.schemas
+        if tmp_path not in schemas:  # one test, one database however often it asks
+            schemas[tmp_path] = postgres().schema()
+        return schemas[tmp_path]
+    return tmp_path / "refeed.db"
+
+
+test_database.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A new database of each kind, for the tests of the store itself."""
+    return test_database(tmp_path, request.param)
+
+
 @pytest.fixture
 def site() -> Iterator[Site]:
     with serving_site() as site:
@@ -157,9 +268,9 @@ def run_refeed(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 
 def loopback_config(tmp_path: Path, *sources: SourceConfig, **settings: object) -> Config:
     """A config writing under ``tmp_path`` whose sources may reach the loopback ``site``."""
+    settings.setdefault("database", test_database(tmp_path))
     return Config(
         output_dir=tmp_path / "feeds",
-        database=tmp_path / "refeed.db",
         allow_private_networks=True,
         sources=sources,
         **settings,  # type: ignore[arg-type]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Site, loopback_config, rss, run_refeed, serving
+from conftest import Site, loopback_config, rss, run_refeed, serving, test_database
 from refeed import defaults
 from refeed.config import Config, SourceConfig
 from refeed.cycle import run_cycle
@@ -45,7 +44,12 @@ def _config(tmp_path: Path, *sources: SourceConfig) -> Config:
 
 
 def _write_config(tmp_path: Path, sources: dict[str, str]) -> Path:
-    lines = ["allow_private_networks: true", "schedule: '*/30 * * * *'", "sources:"]
+    lines = [
+        "allow_private_networks: true",
+        "schedule: '*/30 * * * *'",
+        f"database: '{test_database(tmp_path)}'",
+        "sources:",
+    ]
     for name, url in sources.items():
         lines += [f"  - name: {name}", f"    feed: {url}"]
     path = tmp_path / "config.yaml"
@@ -112,13 +116,11 @@ def test_repeated_failures_back_off_then_a_success_clears_it(site: Site, tmp_pat
     # time passes (the backoff ends) and the source is back
     site.add("a.html", PAGE)
     site.add("feed.xml", rss(site, [("a.html", "A")]), content_type="application/rss+xml")
-    db = sqlite3.connect(config.database)
-    with db:
-        db.execute(
+    with Store(config.database) as store:
+        store._db.run(
             "UPDATE sources SET next_attempt = ?",
             ((datetime.now(UTC) - timedelta(seconds=1)).isoformat(),),
         )
-    db.close()
     [result] = asyncio.run(run_cycle(config))
     assert result.ok and not result.skipped and result.new == 1
     with Store(config.database) as store:

@@ -138,7 +138,7 @@ def test_dead_source_keeps_its_feed_while_others_publish(site: Site, tmp_path: P
     assert results["alive"].ok
     assert not results["dead"].ok and "HTTP 500" in (results["dead"].error or "")
     assert {p: p.read_bytes() for p in dead_files} == dead_files
-    with Store(tmp_path / "refeed.db") as store:
+    with Store(config.database) as store:
         assert store.state("dead").failures == 1
         assert "500" in (store.state("dead").last_error or "")
 

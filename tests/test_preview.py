@@ -234,8 +234,7 @@ def test_the_item_page_shows_the_article_beside_the_marked_page(previews: Served
 def test_an_item_without_a_kept_page_says_so_and_unknown_ones_are_404(previews: Served) -> None:
     bridge = _item(previews, "harbour")
     with Store(previews.config.database) as store:
-        store._db.execute("DELETE FROM pages WHERE key = ?", (bridge.identity,))
-        store._db.commit()
+        store._db.run("DELETE FROM pages WHERE key = ?", (bridge.identity,))
     response = httpx.get(previews.url(f"/preview/news/{item_id(bridge.identity)}"))
     assert response.status_code == 200
     doc = lxml.html.fromstring(response.content)

@@ -67,7 +67,7 @@ def test_a_new_database_is_marked_as_refeeds(tmp_path: Path) -> None:
 
 def test_a_full_database_is_one_store_error_with_what_to_do(tmp_path: Path) -> None:
     with Store(tmp_path / "refeed.db") as store:
-        store._db.execute("PRAGMA max_page_count = 12")  # a disk that is full, for sqlite
+        store._db.rows("PRAGMA max_page_count = 12")  # a disk that is full, for sqlite
         with pytest.raises(StoreError) as caught:
             store.save_items(_item(n) for n in range(50))
     assert "is full" in str(caught.value) and "free some disk space" in str(caught.value)
@@ -88,7 +88,9 @@ def test_a_broken_database_file_ends_refeed_run_in_one_line(tmp_path: Path) -> N
 
 
 def test_healthz_says_503_with_the_reason_when_the_database_fails(tmp_path: Path) -> None:
-    config = loopback_config(tmp_path, SourceConfig(name="a", feed="https://x.example/rss"))
+    config = loopback_config(
+        tmp_path, SourceConfig(name="a", feed="https://x.example/rss"), database=tmp_path / "r.db"
+    )
     with serving(config, Metrics()) as served:
         assert httpx.get(served.url("/healthz")).status_code == 200
         config.database.write_bytes(b"garbage, no longer a database" * 200)

@@ -1,4 +1,4 @@
-"""Tests of refeed.store against real SQLite files."""
+"""Tests of refeed.store against real SQLite files and a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from refeed import defaults
 from refeed.models import CycleRecord, Extracted, Item, Page, Validators
-from refeed.store import MIGRATIONS, SourceState, Store
+from refeed.store import MIGRATIONS, SourceState, Store, schema
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -31,8 +31,9 @@ def make_item(n: int, *, source: str = "news", **changes: object) -> Item:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "db" / "refeed.sqlite") as s:
+def store(any_database: Path | str) -> Iterator[Store]:
+    """A new store of each kind: SQLite, PostgreSQL."""
+    with Store(any_database) as s:
         yield s
 
 
@@ -94,10 +95,10 @@ def test_save_items_inserts_and_updates_in_one_transaction(tmp_path: Path) -> No
     with Store(tmp_path / "r.db") as store:
         store.save_item(make_item(1))
         commits: list[bool] = []
-        store._db.set_trace_callback(lambda sql: commits.append(sql.startswith("COMMIT")))
+        store._db._db.set_trace_callback(lambda sql: commits.append(sql.startswith("COMMIT")))
         store.save_items([make_item(1, title="Changed"), make_item(2), make_item(3)])
         store.save_items([])
-        store._db.set_trace_callback(None)
+        store._db._db.set_trace_callback(None)
         assert sum(commits) == 1  # one commit for the three items, none for no items
         assert [i.title for i in store.items("news", 10)] == ["Title 3", "Title 2", "Changed"]
         assert store.item("news", make_item(1).url) == make_item(1, title="Changed")
@@ -273,8 +274,10 @@ def test_cycles_are_kept_with_their_break_in_bounds(
 def test_a_database_of_the_previous_schema_gains_the_history(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = raw(path)
-    for number, script in enumerate(MIGRATIONS[:5], start=1):
-        db.executescript(f"BEGIN;\n{script}\n;PRAGMA user_version = {number}; COMMIT;")
+    for number in range(1, 6):
+        db.executescript(
+            f"BEGIN;\n{schema.script(number, schema.SQLITE)}\n;PRAGMA user_version = {number}; COMMIT;"
+        )
     db.execute(
         "INSERT INTO sources (name, last_run, failures) VALUES ('news', ?, 2)", (T0.isoformat(),)
     )
@@ -324,7 +327,7 @@ def test_a_page_over_the_cap_is_not_kept_nor_inflated_past_it(store: Store) -> N
     store.save_page("news", "https://example.org/1", Page("https://example.org/1", big, None, T0))
     assert store.page("news", "https://example.org/1") is None
     # a database written by something else: a bomb in the column is cut at the cap
-    store._db.execute(
+    store._db.run(
         "INSERT INTO pages (source, key, url, fetched, body) VALUES (?, ?, ?, ?, ?)",
         ("news", "https://example.org/1", "u", T0.isoformat(), zlib.compress(big, 9)),
     )

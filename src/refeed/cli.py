@@ -674,7 +674,7 @@ def _check(args: argparse.Namespace) -> int:
     _sources_or_fail(config, args.config)
     print(f"config:   {args.config}")
     print(f"output:   {config.output_dir}")
-    print(f"database: {config.database}")
+    print(f"database: {redact(str(config.database))}")
     print(f"base_url: {config.base_url or '-'}")
     if config.site_rules:
         from refeed.siterules import RuleBook

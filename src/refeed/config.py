@@ -32,7 +32,7 @@ from pydantic import (
 
 from refeed import defaults
 from refeed.errors import ConfigError
-from refeed.urls import declare_secret
+from refeed.urls import declare_secret, redact
 
 if TYPE_CHECKING:
     from refeed.filters import Filter
@@ -133,6 +133,22 @@ Folders = Annotated[
     tuple[Path, ...],
     BeforeValidator(_one_or_many("folders", "[site-rules/, ftr-site-config/]")),
 ]
+
+
+def _database(value: object) -> object:
+    """A PostgreSQL URL stays text; anything else is the path of an SQLite file."""
+    if isinstance(value, str) and "://" in value:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"{redact(value)} is neither a file nor a PostgreSQL URL"
+                " (postgresql://user@host/dbname)"
+            )
+        return value
+    return Path(value) if isinstance(value, str) else value
+
+
+# the path of an SQLite file, or postgresql://... (refeed.store)
+Database = Annotated[Path | str, BeforeValidator(_database)]
 
 
 class _Model(BaseModel):
@@ -241,7 +257,7 @@ class Config(_Model):
     """The whole config file."""
 
     output_dir: Path = Path(defaults.OUTPUT_DIR)
-    database: Path = Path(defaults.DATABASE)
+    database: Database = Path(defaults.DATABASE)
     base_url: HttpUrl | None = None
     user_agent: str = defaults.USER_AGENT
     schedule: ScheduleText = defaults.SCHEDULE
@@ -285,7 +301,9 @@ class Config(_Model):
         return self.model_copy(
             update={
                 "output_dir": base / self.output_dir.expanduser(),
-                "database": base / self.database.expanduser(),
+                "database": base / self.database.expanduser()
+                if isinstance(self.database, Path)
+                else self.database,
                 "site_rules": tuple(base / folder.expanduser() for folder in self.site_rules),
             }
         )
@@ -377,8 +395,8 @@ def parse_config(text: str, path: Path) -> Config:
     except ValidationError as exc:
         raise ConfigError(_explain(path, data, exc, yaml.compose(text, Loader=_Loader))) from exc
     config = config.resolve(path.parent)
-    database, output = config.database.resolve(), config.output_dir.resolve()
-    if database.is_relative_to(output):
+    output = config.output_dir.resolve()
+    if isinstance(config.database, Path) and config.database.resolve().is_relative_to(output):
         line = _line_of(yaml.compose(text, Loader=_Loader), ("database",))
         raise ConfigError(
             f"{path}:{line or 1}: database: {config.database} is inside output_dir"

@@ -88,6 +88,7 @@ def write_demo_config(config: Config, workdir: Path) -> Path:
     """Write *config* as ``workdir/config.yaml``, so ``refeed serve -c`` can serve its feeds."""
     data = config.model_dump(mode="json", exclude_defaults=True)
     data["output_dir"] = config.output_dir.relative_to(workdir).as_posix()
+    assert isinstance(config.database, Path)  # the demo keeps its database in its folder
     data["database"] = config.database.relative_to(workdir).as_posix()
     path = workdir / "config.yaml"
     header = "# written by `refeed demo`: the demo site's port is gone once the demo ends\n"

@@ -27,8 +27,15 @@ def lock_path(database: Path) -> Path:
 
 
 @contextlib.contextmanager
-def run_lock(database: Path, *, what: str, wait: float = 0.0) -> Iterator[Path]:
-    """Hold the database's lock within the block; wait up to ``wait`` s to get it."""
+def run_lock(database: Path | str, *, what: str, wait: float = 0.0) -> Iterator[Path | None]:
+    """Hold the database's lock within the block; wait up to ``wait`` s to get it.
+
+    A PostgreSQL store has no file to lock: its writers share it by transactions, and
+    ``refeed worker`` runs each source under a lock of the job queue; nothing is held.
+    """
+    if not isinstance(database, Path):
+        yield None
+        return
     path = lock_path(database)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

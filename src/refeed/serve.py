@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import gzip
 import hashlib
@@ -35,6 +36,7 @@ import re
 import signal
 import socket
 import stat
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -270,6 +272,8 @@ class _App:
         # the previews extract in the daemon's workers, or in one worker of their own
         self._extractor = extractor
         self._own_extractor: Extractor | None = None
+        self._shared: Store | None = None  # a PostgreSQL store's pool, for every request
+        self._sharing = threading.Lock()
         self.started = datetime.now(UTC)
         self.reconfigure(config)
 
@@ -282,9 +286,21 @@ class _App:
         self.index_max_age = max_age(min(enabled, default=timedelta(hours=1)))
 
     def close(self) -> None:
-        """Stop the preview's own worker, if it started one."""
+        """Stop the preview's own worker, if it started one, and close the shared store."""
         if self._own_extractor is not None:
             self._own_extractor.close()
+        if self._shared is not None:
+            self._shared.close()
+
+    def _store(self) -> contextlib.AbstractContextManager[Store]:
+        """The store for one request: an SQLite file is opened for it (a connection is
+        cheap, and never shared by threads), a PostgreSQL store's pool is shared."""
+        if isinstance(self.config.database, Path):
+            return Store(self.config.database)
+        with self._sharing:
+            if self._shared is None:
+                self._shared = Store(self.config.database)
+        return contextlib.nullcontext(self._shared)
 
     def extractor(self) -> Extractor:
         if self._extractor is None:
@@ -323,7 +339,7 @@ class _App:
         return Response(entry.body, headers=headers, media_type=media_type)
 
     def _states(self) -> tuple[dict[str, SourceState], dict[str, int]]:
-        with Store(self.config.database) as store:
+        with self._store() as store:
             states = {s.name: s for s in store.states()}
             counts = {s.name: store.count(s.name) for s in self.config.sources}
         return states, counts
@@ -373,7 +389,7 @@ class _App:
 
         config = self.config
         now = datetime.now(UTC)
-        with Store(config.database) as store:
+        with self._store() as store:
             rows = []
             for source in config.sources:
                 info = feed_info(config, source, store.channel(source.name))
@@ -396,7 +412,7 @@ class _App:
     def _source_html(self, source: SourceConfig) -> str:
         from refeed.cycle import feed_info
 
-        with Store(self.config.database) as store:
+        with self._store() as store:
             info = feed_info(self.config, source, store.channel(source.name))
             view = _source_view(self.config, store, source, info, datetime.now(UTC), all_items=True)
         return preview.render_source(view)
@@ -429,7 +445,7 @@ class _App:
     ) -> tuple[SourceView, Item, Page | None, Rules] | None:
         from refeed.cycle import SiteLookup, feed_info, source_rules
 
-        with Store(self.config.database) as store:
+        with self._store() as store:
             info = feed_info(self.config, source, store.channel(source.name))
             view = _source_view(self.config, store, source, info, datetime.now(UTC), all_items=True)
             item = next((i for i in view.items if item_id(i.identity) == wanted), None)

@@ -1,175 +1,35 @@
-"""The SQLite store: items, HTTP validators, per-source run state and what each cycle gave.
+"""The store: items, HTTP validators, per-source run state and what each cycle gave.
 
-This is the only module that talks to the database. It is a real file in WAL mode;
-the schema version lives in ``PRAGMA user_version`` and :data:`MIGRATIONS` are
-applied in order, each in its own transaction. A database refeed did not make
-(``PRAGMA application_id``), or one a newer refeed has migrated further, is refused.
-Datetimes are stored as ISO 8601 UTC text and read back as timezone-aware datetimes.
+This is the only module that talks to the database: an SQLite file (the default) or a
+PostgreSQL server, as ``database:`` says (:mod:`refeed.store.backend`); the SQL is
+written once for both, and so is the schema (:mod:`refeed.store.schema`), migrated
+when the store opens. Datetimes are stored as ISO 8601 UTC text and read back as
+timezone-aware datetimes.
 
 Every failure of the database (full disk, read-only file, lock held too long, a file
-that is not a database) comes out of a :class:`Store` method as one
-:class:`~refeed.errors.StoreError` naming the file and the cause.
+that is not a database, a server that is down) comes out of a :class:`Store` method
+as one :class:`~refeed.errors.StoreError` naming the database and the cause.
+:meth:`Store.transaction` makes a block of calls one transaction (a source's run
+stores its items, its validators and its feeds together, or none of them).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, ParamSpec, Self, TypeVar
 
-from refeed import __version__, defaults
+from refeed import defaults
 from refeed.errors import StoreError
 from refeed.models import CycleRecord, Enclosure, Extracted, Item, Listing, Page, Validators
-
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE validators (
-        url TEXT PRIMARY KEY,
-        etag TEXT,
-        last_modified TEXT
-    );
-    CREATE TABLE items (
-        source TEXT NOT NULL,
-        url TEXT NOT NULL,
-        guid TEXT NOT NULL,
-        title TEXT NOT NULL,
-        content_html TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        summary TEXT,
-        author TEXT,
-        published TEXT,
-        updated TEXT,
-        image TEXT,
-        language TEXT,
-        full_text INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (source, url)
-    );
-    CREATE INDEX items_by_date ON items (source, coalesce(published, first_seen), first_seen);
-    CREATE TABLE sources (
-        name TEXT PRIMARY KEY,
-        last_run TEXT,
-        last_success TEXT,
-        last_error TEXT,
-        failures INTEGER NOT NULL DEFAULT 0
-    );
-    """,
-    # 2: the channel a source last described (title, link, language), for cycles that got a 304
-    """
-    CREATE TABLE channels (
-        source TEXT PRIMARY KEY,
-        title TEXT,
-        link TEXT,
-        language TEXT
-    );
-    """,
-    # 3: fingerprints of each page's blocks, to learn a source's template (refeed.clean.learnt)
-    """
-    CREATE TABLE blocks (
-        source TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        url TEXT NOT NULL,
-        PRIMARY KEY (source, fingerprint, url)
-    ) WITHOUT ROWID;
-    CREATE INDEX blocks_by_url ON blocks (source, url);
-    """,
-    # 4: a failing source backs off: no attempt before next_attempt (NULL: on schedule)
-    """
-    ALTER TABLE sources ADD COLUMN next_attempt TEXT;
-    """,
-    # 5: items are known by a key of their source's identity policy (refeed.identity), not
-    # by their URL; they keep what the source carried (enclosures, categories, comments),
-    # their place in the listing, and their page's failures; channels keep their picture
-    # and what their files were rendered with; a source keeps its identity policy
-    """
-    CREATE TABLE items_by_key (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        url TEXT NOT NULL,
-        guid TEXT NOT NULL,
-        title TEXT NOT NULL,
-        content_html TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        summary TEXT,
-        author TEXT,
-        published TEXT,
-        updated TEXT,
-        image TEXT,
-        language TEXT,
-        full_text INTEGER NOT NULL DEFAULT 0,
-        enclosures TEXT,
-        categories TEXT,
-        comments TEXT,
-        position INTEGER NOT NULL DEFAULT 0,
-        page_failures INTEGER NOT NULL DEFAULT 0,
-        page_error TEXT,
-        page_next_attempt TEXT,
-        PRIMARY KEY (source, key)
-    );
-    INSERT OR IGNORE INTO items_by_key
-        (source, key, url, guid, title, content_html, first_seen, summary, author,
-         published, updated, image, language, full_text)
-        SELECT source, CASE WHEN guid = '' THEN url ELSE guid END, url, guid, title,
-               content_html, first_seen, summary, author, published, updated, image,
-               language, full_text
-        FROM items;
-    DROP TABLE items;
-    ALTER TABLE items_by_key RENAME TO items;
-    CREATE INDEX items_by_date
-        ON items (source, coalesce(published, first_seen), first_seen, position);
-    CREATE INDEX items_by_url ON items (source, url);
-    ALTER TABLE channels ADD COLUMN image TEXT;
-    ALTER TABLE channels ADD COLUMN rendered TEXT;
-    ALTER TABLE channels ADD COLUMN first_saved TEXT;
-    ALTER TABLE sources ADD COLUMN identity TEXT;
-    """,
-    # 6: what each cycle of a source gave (items listed and new, each extraction's text
-    # length and fallback to the summary), the last HISTORY_CYCLES of them, and the
-    # source's break (refeed.breaks): its reasons as a JSON list, and since when
-    """
-    CREATE TABLE cycles (
-        id INTEGER PRIMARY KEY,
-        source TEXT NOT NULL,
-        at TEXT NOT NULL,
-        listed INTEGER,
-        new INTEGER NOT NULL DEFAULT 0,
-        broken INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX cycles_by_source ON cycles (source, id);
-    CREATE TABLE extractions (
-        cycle INTEGER NOT NULL REFERENCES cycles (id) ON DELETE CASCADE,
-        chars INTEGER NOT NULL,
-        fell_back INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX extractions_by_cycle ON extractions (cycle);
-    ALTER TABLE sources ADD COLUMN broken TEXT;
-    ALTER TABLE sources ADD COLUMN broken_since TEXT;
-    """,
-    # 7: each item's article page as fetched (zlib), to extract it again without fetching
-    # (the preview pages of refeed serve); it ages out with its item
-    """
-    CREATE TABLE pages (
-        source TEXT NOT NULL,
-        key TEXT NOT NULL,
-        url TEXT NOT NULL,
-        content_type TEXT,
-        fetched TEXT NOT NULL,
-        body BLOB NOT NULL,
-        PRIMARY KEY (source, key)
-    );
-    """,
-    # 8: the key of the rules each item's page was extracted with (its source's content,
-    # strip and rules, its site's rule file), so that a change of them re-extracts it
-    """
-    ALTER TABLE items ADD COLUMN rules TEXT NOT NULL DEFAULT '';
-    """,
-]
+from refeed.store.backend import Backend, Row, connect
 
 # newest first; items of one date in the order the source listed them
 _ORDER = "ORDER BY coalesce(published, first_seen) DESC, first_seen DESC, position, key"
@@ -236,7 +96,7 @@ def _enclosures(text: str | None) -> tuple[Enclosure, ...]:
                  for e in json.loads(text))  # fmt: skip
 
 
-def _row_to_item(row: sqlite3.Row) -> Item:
+def _row_to_item(row: Row) -> Item:
     first_seen = _load(row["first_seen"])
     assert first_seen is not None  # NOT NULL column
     return Item(
@@ -295,23 +155,6 @@ _ITEM_UPDATES = ", ".join(
 
 
 _PAGE_LEVEL: Final = 6  # zlib's default: a news page to about a fifth of its size
-APPLICATION_ID: Final = 0x72666564  # "rfed", in the database header
-
-
-def _explain(exc: sqlite3.Error | OSError) -> str:
-    """What the user can do about a database error."""
-    text = str(exc)
-    hints = {
-        "full": "free some disk space",
-        "readonly": "make the file and its folder writable by refeed",
-        "locked": "another program holds the database; stop it or wait",
-        "not a database": "point `database:` at a refeed database or a new file",
-        "disk i/o": "check the disk",
-        "unable to open": "check that the folder exists and refeed may write there",
-    }
-    flat = text.lower().replace("read-only", "readonly").replace("read only", "readonly")
-    hint = next((h for key, h in hints.items() if key in flat), None)
-    return f"{text}; {hint}" if hint else text
 
 
 _P = ParamSpec("_P")
@@ -319,16 +162,21 @@ _R = TypeVar("_R")
 
 
 def _storage(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Turn the database's exceptions into one StoreError naming the file."""
+    """Turn the database's exceptions into one StoreError naming the database."""
 
     @functools.wraps(method)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(*args, **kwargs)
-        except (sqlite3.Error, OSError) as exc:
-            store = args[0]
-            path = getattr(store, "path", "the database")
-            raise StoreError(f"database {path}: {_explain(exc)}") from exc
+        except StoreError:
+            raise
+        except Exception as exc:
+            backend: Backend | None = getattr(args[0], "_db", None)
+            reason = backend.failure(exc) if backend is not None else None
+            if reason is None:
+                raise
+            assert backend is not None
+            raise StoreError(f"database {backend.where}: {reason}") from exc
 
     return wrapper
 
@@ -345,50 +193,22 @@ def _guarded(cls: type[_R]) -> type[_R]:
 class Store:
     """A connection to the refeed database; use as a context manager or call :meth:`close`."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False)
-        try:
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except BaseException:
-            self._db.close()
-            raise
+    def __init__(self, database: Path | str, *, pool_size: int = 4) -> None:
+        """Open the database a ``database:`` setting names (a path or a PostgreSQL URL),
+        migrating its schema; *pool_size* bounds a PostgreSQL store's connections."""
+        self._db: Backend = connect(database, pool_size=pool_size)
+        self.where = self._db.where
+        self.path = Path(database) if self._db.dialect.name == "sqlite" else None
+        self._all = self._db.dialect.all_rows
 
-    def _migrate(self) -> None:
-        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
-        application: int = self._db.execute("PRAGMA application_id").fetchone()[0]
-        if application not in (0, APPLICATION_ID) or (
-            application == 0 and version == 0 and self._has_tables()
-        ):
-            raise StoreError(
-                f"database {self.path}: not a refeed database (another program's tables);"
-                " point `database:` at a refeed database or a new file"
-            )
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"database {self.path}: made by a newer refeed (schema version {version};"
-                f" refeed {__version__} knows up to {len(MIGRATIONS)}): upgrade refeed, or"
-                " point `database:` at another file"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            try:
-                self._db.executescript(
-                    f"BEGIN;\n{script}\n;PRAGMA user_version = {number};"
-                    f"\nPRAGMA application_id = {APPLICATION_ID};\nCOMMIT;"
-                )
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.rollback()
-                raise
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._db.dialect.name
 
-    def _has_tables(self) -> bool:
-        return self._one("SELECT 1 FROM sqlite_master LIMIT 1", ()) is not None
+    def transaction(self) -> AbstractContextManager[None]:
+        """A block whose calls are one transaction: all of their writes or none."""
+        return self._db.transaction()
 
     def close(self) -> None:
         self._db.close()
@@ -404,9 +224,8 @@ class Store:
     ) -> None:
         self.close()
 
-    def _one(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
-        return row
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        return self._db.one(sql, params)
 
     # -- validators ---------------------------------------------------------
 
@@ -415,11 +234,11 @@ class Store:
         return None if row is None else Validators(row["etag"], row["last_modified"])
 
     def save_validators(self, url: str, validators: Validators) -> None:
-        with self._db:
+        with self._db.transaction():
             if validators.etag is None and validators.last_modified is None:
-                self._db.execute("DELETE FROM validators WHERE url = ?", (url,))
+                self._db.run("DELETE FROM validators WHERE url = ?", (url,))
             else:
-                self._db.execute(
+                self._db.run(
                     "INSERT INTO validators (url, etag, last_modified) VALUES (?, ?, ?)"
                     " ON CONFLICT (url) DO UPDATE"
                     " SET etag = excluded.etag, last_modified = excluded.last_modified",
@@ -448,32 +267,32 @@ class Store:
         rows = [_item_row(item) for item in items]
         if not rows:
             return
-        with self._db:
-            self._db.executemany(
+        with self._db.transaction():
+            self._db.run_many(
                 f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * len(rows[0]))})"
                 f" ON CONFLICT (source, key) DO UPDATE SET {_ITEM_UPDATES}",
                 rows,
             )
 
     def items(self, source: str, limit: int) -> list[Item]:
-        rows = self._db.execute(
+        rows = self._db.rows(
             f"SELECT * FROM items WHERE source = ? {_ORDER} LIMIT ?", (source, max(limit, 0))
-        ).fetchall()
+        )
         return [_row_to_item(row) for row in rows]
 
     def pending(self, source: str, now: datetime | None = None) -> list[Item]:
         """Items whose page has not given a story yet, but for those backing off at *now*."""
-        rows = self._db.execute(
+        rows = self._db.rows(
             f"SELECT * FROM items WHERE source = ? AND full_text = 0 AND url != ''"
             f" AND (page_next_attempt IS NULL OR page_next_attempt <= ?) {_ORDER}",
             (source, _dump(now) or ""),
-        ).fetchall()
+        )
         return [_row_to_item(row) for row in rows]
 
     def page_failed(self, source: str, key: str, error: str, at: datetime) -> int:
         """Count one more failure of an item's page; the page then waits as a failing
         source does (:func:`backoff_delay`). Returns its failures in a row."""
-        with self._db:
+        with self._db.transaction():
             row = self._one(
                 "SELECT page_failures FROM items WHERE source = ? AND key = ?", (source, key)
             )
@@ -481,7 +300,7 @@ class Store:
                 return 0
             failures = int(row["page_failures"]) + 1
             delay = backoff_delay(failures)
-            self._db.execute(
+            self._db.run(
                 "UPDATE items SET page_failures = ?, page_error = ?, page_next_attempt = ?"
                 " WHERE source = ? AND key = ?",
                 (failures, error, _dump(at + delay) if delay else None, source, key),
@@ -489,8 +308,8 @@ class Store:
         return failures
 
     def page_done(self, source: str, key: str) -> None:
-        with self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.run(
                 "UPDATE items SET page_failures = 0, page_error = NULL, page_next_attempt = NULL"
                 " WHERE source = ? AND key = ? AND page_failures > 0",
                 (source, key),
@@ -498,11 +317,11 @@ class Store:
 
     def failing_pages(self, source: str) -> list[tuple[str, int, str]]:
         """(url, failures in a row, last error) of each item whose page keeps failing."""
-        rows = self._db.execute(
+        rows = self._db.rows(
             "SELECT url, page_failures, page_error FROM items WHERE source = ?"
             " AND page_failures > 0 ORDER BY page_failures DESC, url",
             (source,),
-        ).fetchall()
+        )
         return [(r["url"], int(r["page_failures"]), r["page_error"] or "") for r in rows]
 
     def identity(self, source: str) -> str | None:
@@ -511,32 +330,32 @@ class Store:
         return row["identity"] if row is not None else None
 
     def set_identity(self, source: str, policy: str) -> None:
-        with self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.run(
                 "INSERT INTO sources (name, identity) VALUES (?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET identity = excluded.identity",
                 (source, policy),
             )
 
     def prune(self, source: str, keep: int) -> int:
-        with self._db:
-            cursor = self._db.execute(
+        with self._db.transaction():
+            removed = self._db.run(
                 "DELETE FROM items WHERE source = ? AND key IN"
-                f" (SELECT key FROM items WHERE source = ? {_ORDER} LIMIT -1 OFFSET ?)",
+                f" (SELECT key FROM items WHERE source = ? {_ORDER} LIMIT {self._all} OFFSET ?)",
                 (source, source, max(keep, 0)),
             )
             # what was learnt from a page, and the page itself, age out with it
-            self._db.execute(
+            self._db.run(
                 "DELETE FROM blocks WHERE source = ?"
                 " AND url NOT IN (SELECT url FROM items WHERE source = ?)",
                 (source, source),
             )
-            self._db.execute(
+            self._db.run(
                 "DELETE FROM pages WHERE source = ?"
                 " AND key NOT IN (SELECT key FROM items WHERE source = ?)",
                 (source, source),
             )
-        return cursor.rowcount
+        return removed
 
     # -- article pages as fetched -------------------------------------------
 
@@ -545,8 +364,8 @@ class Store:
         the one it had); a page over the page size cap is not kept."""
         if len(page.body) > defaults.MAX_PAGE_BYTES:
             return
-        with self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.run(
                 "INSERT INTO pages (source, key, url, content_type, fetched, body)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET"
                 " url = excluded.url, content_type = excluded.content_type,"
@@ -557,13 +376,13 @@ class Store:
 
     def page_urls(self, source: str) -> dict[str, str]:
         """The key of each item of *source* whose page is kept, and where that page was."""
-        rows = self._db.execute("SELECT key, url FROM pages WHERE source = ?", (source,))
-        return {row[0]: row[1] for row in rows}
+        rows = self._db.rows("SELECT key, url FROM pages WHERE source = ?", (source,))
+        return {row["key"]: row["url"] for row in rows}
 
     def kept_pages(self, source: str) -> frozenset[str]:
         """The keys of the items of *source* whose page is kept."""
-        rows = self._db.execute("SELECT key FROM pages WHERE source = ?", (source,))
-        return frozenset(row[0] for row in rows)
+        rows = self._db.rows("SELECT key FROM pages WHERE source = ?", (source,))
+        return frozenset(row["key"] for row in rows)
 
     def page(self, source: str, key: str) -> Page | None:
         """The page kept by :meth:`save_page`; None if there is none (an item stored before
@@ -589,21 +408,22 @@ class Store:
 
     def learn(self, source: str, url: str, fingerprints: Sequence[str]) -> None:
         """Remember the block fingerprints of one page (replacing what it had before)."""
-        with self._db:
-            self._db.execute("DELETE FROM blocks WHERE source = ? AND url = ?", (source, url))
-            self._db.executemany(
-                "INSERT OR IGNORE INTO blocks (source, fingerprint, url) VALUES (?, ?, ?)",
+        with self._db.transaction():
+            self._db.run("DELETE FROM blocks WHERE source = ? AND url = ?", (source, url))
+            self._db.run_many(
+                "INSERT INTO blocks (source, fingerprint, url) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 [(source, fp, url) for fp in fingerprints],
             )
 
     def template(self, source: str, min_pages: int) -> frozenset[str]:
         """Fingerprints seen on at least ``min_pages`` pages of the source."""
-        rows = self._db.execute(
+        rows = self._db.rows(
             "SELECT fingerprint FROM blocks WHERE source = ?"
             " GROUP BY fingerprint HAVING count(*) >= ?",
             (source, min_pages),
         )
-        return frozenset(row[0] for row in rows)
+        return frozenset(row["fingerprint"] for row in rows)
 
     # -- run state ----------------------------------------------------------
 
@@ -617,9 +437,9 @@ class Store:
     ) -> SourceState:
         """Record one run; a failure sets the next attempt by :func:`backoff_delay`."""
         when = _dump(at)
-        with self._db:
+        with self._db.transaction():
             if error is None:
-                self._db.execute(
+                self._db.run(
                     "INSERT INTO sources (name, last_run, last_success, last_error, failures,"
                     " next_attempt) VALUES (?, ?, ?, NULL, 0, NULL) ON CONFLICT (name) DO UPDATE"
                     " SET last_run = excluded.last_run, last_success = excluded.last_success,"
@@ -631,7 +451,7 @@ class Store:
                 failures = (int(row["failures"]) if row is not None else 0) + 1
                 delay = backoff_delay(failures, retry_after)
                 next_attempt = None if delay is None else _dump(at + delay)
-                self._db.execute(
+                self._db.run(
                     "INSERT INTO sources (name, last_run, last_error, failures, next_attempt)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
                     " last_run = excluded.last_run, last_error = excluded.last_error,"
@@ -641,7 +461,7 @@ class Store:
         return self.state(source)
 
     @staticmethod
-    def _state(row: sqlite3.Row) -> SourceState:
+    def _state(row: Row) -> SourceState:
         return SourceState(
             name=row["name"],
             last_run=_load(row["last_run"]),
@@ -658,7 +478,7 @@ class Store:
         return SourceState(source) if row is None else self._state(row)
 
     def states(self) -> list[SourceState]:
-        rows = self._db.execute("SELECT * FROM sources ORDER BY name").fetchall()
+        rows = self._db.rows("SELECT * FROM sources ORDER BY name")
         return [self._state(row) for row in rows]
 
     def count(self, source: str) -> int:
@@ -670,12 +490,12 @@ class Store:
 
     def history(self, source: str) -> list[CycleRecord]:
         """The source's recorded cycles (at most :data:`defaults.HISTORY_CYCLES`), oldest first."""
-        cycles = self._db.execute(
+        cycles = self._db.rows(
             "SELECT id, listed, new, broken FROM cycles WHERE source = ? ORDER BY id",
             (source,),
-        ).fetchall()
+        )
         extracted: dict[int, list[Extracted]] = {row["id"]: [] for row in cycles}
-        for row in self._db.execute(
+        for row in self._db.rows(
             "SELECT e.cycle, e.chars, e.fell_back FROM extractions e"
             " JOIN cycles c ON c.id = e.cycle WHERE c.source = ? ORDER BY e.rowid",
             (source,),
@@ -697,16 +517,18 @@ class Store:
         """Add one cycle to the source's history with the break it was judged to show
         (*broken*: its reasons, none when it looks as usual), which becomes the source's
         break; the history is pruned to its bounds in the same transaction."""
-        with self._db:
-            cursor = self._db.execute(
-                "INSERT INTO cycles (source, at, listed, new, broken) VALUES (?, ?, ?, ?, ?)",
+        with self._db.transaction():
+            inserted = self._db.one(
+                "INSERT INTO cycles (source, at, listed, new, broken) VALUES (?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (source, _dump(at), cycle.listed, cycle.new, int(bool(broken))),
             )
-            self._db.executemany(
+            assert inserted is not None  # RETURNING gives the row inserted
+            self._db.run_many(
                 "INSERT INTO extractions (cycle, chars, fell_back) VALUES (?, ?, ?)",
-                [(cursor.lastrowid, x.chars, int(x.fell_back)) for x in cycle.extracted],
+                [(inserted["id"], x.chars, int(x.fell_back)) for x in cycle.extracted],
             )
-            self._db.execute(
+            self._db.run(
                 "INSERT INTO sources (name, broken, broken_since) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET broken = excluded.broken,"
                 " broken_since = CASE WHEN excluded.broken IS NULL THEN NULL"
@@ -717,15 +539,15 @@ class Store:
                     _dump(at) if broken else None,
                 ),
             )
-            self._db.execute(
+            self._db.run(
                 "DELETE FROM cycles WHERE source = ? AND id NOT IN"
                 " (SELECT id FROM cycles WHERE source = ? ORDER BY id DESC LIMIT ?)",
                 (source, source, defaults.HISTORY_CYCLES),
             )
-            self._db.execute(
+            self._db.run(
                 "DELETE FROM extractions WHERE rowid IN (SELECT e.rowid FROM extractions e"
                 " JOIN cycles c ON c.id = e.cycle WHERE c.source = ?"
-                " ORDER BY e.rowid DESC LIMIT -1 OFFSET ?)",
+                f" ORDER BY e.rowid DESC LIMIT {self._all} OFFSET ?)",
                 (source, defaults.HISTORY_ITEMS),
             )
 
@@ -734,8 +556,8 @@ class Store:
     def save_channel(self, source: str, listing: Listing, at: datetime | None = None) -> None:
         """Remember the source's own title, link, language and picture (not its entries);
         *at* is kept from the first save (the date of a feed that has no items yet)."""
-        with self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.run(
                 "INSERT INTO channels (source, title, link, language, image, first_saved)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET"
                 " title = excluded.title, link = excluded.link, language = excluded.language,"
@@ -767,8 +589,8 @@ class Store:
         return row["rendered"] if row is not None else None
 
     def save_rendered(self, source: str, key: str) -> None:
-        with self._db:
-            self._db.execute(
+        with self._db.transaction():
+            self._db.run(
                 "INSERT INTO channels (source, rendered) VALUES (?, ?)"
                 " ON CONFLICT (source) DO UPDATE SET rendered = excluded.rendered",
                 (source, key),

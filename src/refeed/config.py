@@ -278,6 +278,9 @@ class Config(_Model):
     site_rules: Folders = ()
     # send the user agent a rule file asks for (Googlebot and the like): off unless opted in
     site_rules_user_agent: bool = False
+    # keep each rendered feed in the database too, for `refeed serve` on any machine to
+    # serve from there; unset: yes with a PostgreSQL database, no with an SQLite file
+    feeds_in_database: bool | None = None
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("base_url")
@@ -307,6 +310,13 @@ class Config(_Model):
                 "site_rules": tuple(base / folder.expanduser() for folder in self.site_rules),
             }
         )
+
+    @property
+    def stores_feeds(self) -> bool:
+        """Whether rendered feeds are kept in the database (``feeds_in_database``)."""
+        if self.feeds_in_database is not None:
+            return self.feeds_in_database
+        return not isinstance(self.database, Path)
 
     # per-source settings with the global fallbacks applied
     def schedule_of(self, source: SourceConfig) -> Schedule:

@@ -46,7 +46,15 @@ from refeed.models import (
     Response,
     Validators,
 )
-from refeed.publish import publish_index, render, render_key, retire, write_all
+from refeed.publish import (
+    INDEX_NAME,
+    publish_index,
+    render,
+    render_key,
+    render_opml,
+    retire,
+    write_all,
+)
 from refeed.store import SourceState, Store
 from refeed.urls import redact, web_url
 from refeed.workers import Extractor
@@ -153,7 +161,7 @@ async def run_cycle(
 
     async def one(source: SourceConfig) -> SourceResult:
         try:
-            skip = _backing_off(store, source.name)
+            skip = skipped_for_backoff(store, source.name)
         except StoreError as exc:
             log.error("%s: %s", source.name, exc)
             result = SourceResult(source.name, error=f"{source.name}: {exc}")
@@ -178,10 +186,10 @@ async def run_cycle(
     try:
         with _metrics.activate(metrics):
             results = await asyncio.gather(*(one(source) for source in sources))
-        publish_index(
-            [feed_info(config, s, store.channel(s.name)) for s in config.sources],
-            config.output_dir,
-        )
+        index = [feed_info(config, s, store.channel(s.name)) for s in config.sources]
+        publish_index(index, config.output_dir)
+        if config.stores_feeds:
+            store.save_feeds(None, {INDEX_NAME: render_opml(index)}, datetime.now(UTC))
         retire_removed(config, store)
         if config.websub_hub:
             await websub.ping(fetcher, config.websub_hub, config.base_url, results)
@@ -204,12 +212,12 @@ def retire_removed(config: Config, store: Store | None = None) -> list[str]:
             if state.name in configured:
                 continue
             removed = retire(state.name, config.output_dir)
-            if removed:
+            if db.drop_feeds(state.name) or removed:
                 retired.append(state.name)
                 log.info(
                     "%s: no longer in the config, its feeds are retired (removed %s)",
                     state.name,
-                    ", ".join(p.name for p in removed),
+                    ", ".join(p.name for p in removed) or "from the database",
                 )
     return retired
 
@@ -312,7 +320,7 @@ async def _fetch(
     return response
 
 
-def _backing_off(store: Store, name: str) -> bool:
+def skipped_for_backoff(store: Store, name: str) -> bool:
     state = store.state(name)
     if not state.backing_off(datetime.now(UTC)):
         return False
@@ -385,48 +393,76 @@ async def _run_source(
         )
     )
     _count(source, result, zip((t.stored for t in todo), (o[0] for o in outcomes), strict=True))
-    store.save_items(item for item, _error, _extracted in outcomes)
-    for item, error, _extracted in outcomes:  # a failing page waits longer, as a source does
-        if error is not None:
-            store.page_failed(source.name, item.identity, error, now)
-        elif item.full_text:
-            store.page_done(source.name, item.identity)
-    store.prune(source.name, config.max_items_of(source))
     unchanged = response is None or response.not_modified
-    result.broken = _watch(
-        store,
-        source.name,
-        CycleRecord(
+    files = _apply(
+        config, source, store, result,
+        outcomes=outcomes, listing=listing, response=response, now=now,
+        record=CycleRecord(
             listed=None if unchanged else len(entries),
             new=result.new,
             extracted=tuple(x for _item, _error, x in outcomes if x is not None),
         ),
-        at=now,
-    )
-    info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
-    formats = config.formats_of(source)
-    settings = render_key(info, formats, (source.keep, source.block, source.drop_stubs))
-    feed_files = [config.output_dir / f"{source.name}.{f}" for f in formats]
-    if (
-        unchanged
-        and not todo
-        and store.rendered(source.name) == settings
-        and all(p.exists() for p in feed_files)
-    ):
-        # nothing changed, its settings neither: leave the files (and their validators) alone
+        changed=not unchanged or bool(todo),
+    )  # fmt: skip
+    if files is None:
         return
-    published = [
-        item
-        for item in store.items(source.name, config.max_items_of(source))
-        if filtered(source, item) is None
-    ]
-    # rendered here (lxml is only ever used by one thread of this process), written in a
-    # thread: each file's fsync would stall every fetch
-    files = render(info, published, config.output_dir, formats)
-    result.written = await asyncio.to_thread(write_all, files)
-    store.save_rendered(source.name, settings)
-    if response is not None:  # validators are saved last: a cycle that dies before
-        store.save_validators(source.url, response.validators)  # publishing fetches afresh
+    try:  # in a thread: each file's fsync would stall every fetch
+        result.written = await asyncio.to_thread(write_all, files)
+    except RefeedError:  # what is stored stands; the next run writes the files again
+        store.save_rendered(source.name, "")
+        raise
+
+
+def _apply(
+    config: Config,
+    source: SourceConfig,
+    store: Store,
+    result: SourceResult,
+    *,
+    outcomes: Sequence[tuple[Item, str | None, Extracted | None]],
+    listing: Listing | None,
+    response: Response | None,
+    record: CycleRecord,
+    now: datetime,
+    changed: bool,
+) -> dict[Path, bytes] | None:
+    """The apply step of a source's run, in one transaction: its items, their pages'
+    failures, its history, its feeds as rendered (kept in the database where
+    ``feeds_in_database``) and its validators; a run that dies before it stores nothing,
+    and fetches afresh next time. The feed files to write, None when nothing changed.
+    No await inside: concurrent sources share an SQLite connection."""
+    with store.transaction():
+        store.save_items(item for item, _error, _extracted in outcomes)
+        for item, error, _extracted in outcomes:  # a failing page waits, as a source does
+            if error is not None:
+                store.page_failed(source.name, item.identity, error, now)
+            elif item.full_text:
+                store.page_done(source.name, item.identity)
+        store.prune(source.name, config.max_items_of(source))
+        result.broken = _watch(store, source.name, record, at=now)
+        info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
+        formats = config.formats_of(source)
+        settings = render_key(info, formats, (source.keep, source.block, source.drop_stubs))
+        feed_files = [config.output_dir / f"{source.name}.{f}" for f in formats]
+        if (
+            not changed
+            and store.rendered(source.name) == settings
+            and all(p.exists() for p in feed_files)
+        ):
+            # nothing changed, its settings neither: leave the files (and validators) alone
+            return None
+        published = [
+            item
+            for item in store.items(source.name, config.max_items_of(source))
+            if filtered(source, item) is None
+        ]
+        files = render(info, published, config.output_dir, formats)
+        if config.stores_feeds:
+            store.save_feeds(source.name, {p.name: data for p, data in files.items()}, now)
+        store.save_rendered(source.name, settings)
+        if response is not None:
+            store.save_validators(source.url, response.validators)
+    return files
 
 
 async def _listing(

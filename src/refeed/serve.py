@@ -62,7 +62,7 @@ from refeed.explain import Explained, explain
 from refeed.httpd import make_server
 from refeed.models import FeedInfo, Item, Page
 from refeed.preview import SourceView, item_id
-from refeed.store import SourceState, Store
+from refeed.store import SourceState, Store, feed_etag
 from refeed.urls import public_link, redact_text
 from refeed.workers import Extractor
 
@@ -212,17 +212,48 @@ class _Files:
             if cached is not None and cached.key == key:
                 return cached
             body = handle.read()
-        digest = hashlib.sha256(body).hexdigest()[:32]
-        entry = _File(
-            key=key,
-            body=body,
-            gzipped=gzip.compress(body, compresslevel=6, mtime=0)
-            if len(body) >= GZIP_MIN_BYTES
-            else None,
-            etag=digest,
-            last_modified=email.utils.formatdate(info.st_mtime, usegmt=True),
-            mtime=info.st_mtime,
-        )
+        entry = _file(body, feed_etag(body), info.st_mtime, key)
+        self._cache[name] = entry
+        return entry
+
+
+def _file(body: bytes, etag: str, mtime: float, key: tuple[int, int, int]) -> _File:
+    return _File(
+        key=key,
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0)
+        if len(body) >= GZIP_MIN_BYTES
+        else None,
+        etag=etag,
+        last_modified=email.utils.formatdate(mtime, usegmt=True),
+        mtime=mtime,
+    )
+
+
+class _StoredFeeds:
+    """Feed files as the database keeps them (``feeds_in_database``), so that any number
+    of serve processes, on any machines, serve the same bytes; each is read once per
+    change (one small query per request tells whether it changed)."""
+
+    def __init__(self, store: Callable[[], contextlib.AbstractContextManager[Store]]) -> None:
+        self._store = store
+        self._cache: dict[str, _File] = {}
+
+    def cached(self, name: str) -> _File | None:
+        return None  # asking the database is I/O: load() runs in a thread
+
+    def load(self, name: str) -> _File | None:
+        with self._store() as store:
+            version = store.feed_version(name)
+            if version is None:
+                return None
+            cached = self._cache.get(name)
+            if cached is not None and cached.etag == version[0]:
+                return cached
+            feed = store.feed(name)
+        if feed is None:
+            return None
+        entry = _file(feed.body, feed.etag, feed.updated.timestamp(), (0, 0, 0))
         self._cache[name] = entry
         return entry
 
@@ -280,7 +311,9 @@ class _App:
     def reconfigure(self, config: Config) -> None:
         """Serve *config* from now on (the daemon's reload on SIGHUP)."""
         self.config = config
-        self.files = _Files(config.output_dir)
+        self.files: _Files | _StoredFeeds = (
+            _StoredFeeds(self._store) if config.stores_feeds else _Files(config.output_dir)
+        )
         self.periods = {s.name: schedule_period(config.schedule_of(s)) for s in config.sources}
         enabled = [self.periods[s.name] for s in config.sources if s.enabled]
         self.index_max_age = max_age(min(enabled, default=timedelta(hours=1)))

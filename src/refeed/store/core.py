@@ -16,6 +16,7 @@ stores its items, its validators and its feeds together, or none of them).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -38,6 +39,21 @@ _ITEM_COLUMNS = (
     " published, updated, image, language, full_text, enclosures, categories, comments,"
     " position, rules"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeed:
+    """A feed file as the store keeps it (:meth:`Store.save_feeds`)."""
+
+    name: str  # its file name: news.atom, index.opml
+    body: bytes
+    etag: str  # without quotes: a digest of body
+    updated: datetime  # when body last changed
+
+
+def feed_etag(body: bytes) -> str:
+    """The ETag of a feed's bytes, the same whether served from a file or the database."""
+    return hashlib.sha256(body).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,6 +566,45 @@ class Store:
                 f" ORDER BY e.rowid DESC LIMIT {self._all} OFFSET ?)",
                 (source, defaults.HISTORY_ITEMS),
             )
+
+    # -- feeds as rendered ---------------------------------------------------
+
+    def save_feeds(self, source: str | None, files: dict[str, bytes], at: datetime) -> int:
+        """Keep each feed file (name: bytes) of *source* (None: the index); a file whose
+        bytes did not change keeps its date. Returns how many changed."""
+        changed = 0
+        with self._db.transaction():
+            for name, body in files.items():
+                etag = feed_etag(body)
+                changed += self._db.run(
+                    "INSERT INTO feeds (name, source, body, etag, updated) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET source = excluded.source,"
+                    " body = excluded.body, etag = excluded.etag, updated = excluded.updated"
+                    " WHERE feeds.etag <> excluded.etag",
+                    (name, source, body, etag, _dump(at)),
+                )
+        return changed
+
+    def feed_version(self, name: str) -> tuple[str, datetime] | None:
+        """The ETag and date of the feed file *name*, without its bytes."""
+        row = self._one("SELECT etag, updated FROM feeds WHERE name = ?", (name,))
+        if row is None:
+            return None
+        updated = _load(row["updated"])
+        assert updated is not None  # NOT NULL column
+        return row["etag"], updated
+
+    def feed(self, name: str) -> StoredFeed | None:
+        row = self._one("SELECT name, body, etag, updated FROM feeds WHERE name = ?", (name,))
+        if row is None:
+            return None
+        updated = _load(row["updated"])
+        assert updated is not None  # NOT NULL column
+        return StoredFeed(row["name"], bytes(row["body"]), row["etag"], updated)
+
+    def drop_feeds(self, source: str) -> int:
+        """Forget the feed files of *source* (retired from the config)."""
+        return self._db.run("DELETE FROM feeds WHERE source = ?", (source,))
 
     # -- channels -----------------------------------------------------------
 

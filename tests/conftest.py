@@ -53,6 +53,8 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.peak: dict[str, int] = {}  # most requests answered at once, by path ("*": all)
+        self._in_flight: dict[str, int] = {}
         self.base = ""
         self._lock = threading.Lock()
 
@@ -68,13 +70,32 @@ class Site:
         with self._lock:
             self.hits.append(hit)
 
+    @contextmanager
+    def busy(self, path: str) -> Iterator[None]:
+        """Count one request being answered: ``peak`` is the most ever at once, of each
+        path and of all (``"*"``)."""
+        with self._lock:
+            for key in (path, "*"):
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+                self.peak[key] = max(self.peak.get(key, 0), self._in_flight[key])
+        try:
+            yield
+        finally:
+            with self._lock:
+                for key in (path, "*"):
+                    self._in_flight[key] -= 1
+
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            route = site.routes.get(self.path.split("?")[0])
+            path = self.path.split("?")[0]
+            with site.busy(path):
+                self._answer(site.routes.get(path))
+
+        def _answer(self, route: Route | None) -> None:
             headers = {k.lower(): v for k, v in self.headers.items()}
             if route is None:
                 route = Route(b"not found", "text/plain", status=404, etag=False)

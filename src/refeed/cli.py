@@ -1,5 +1,5 @@
-"""The ``refeed`` command line: run, daemon, serve, extract, preview, status, check, demo,
-add, import, export."""
+"""The ``refeed`` command line: run, daemon, worker, serve, extract, preview, status, check,
+demo, add, import, export, migrate."""
 
 from __future__ import annotations
 
@@ -63,6 +63,23 @@ _HELP: dict[str, tuple[str, list[str]]] = {
         "reloads the config file (a bad file is refused and the running config stays); "
         "sources removed from it have their feeds retired.",
         ["refeed daemon", "refeed daemon -c config.yaml --serve 0.0.0.0:8080"],
+    ),
+    "worker": (
+        "Run the sources' jobs from the PostgreSQL store's job queue (procrastinate) until "
+        "SIGTERM or Ctrl+C: start any number of workers, on any number of machines, with "
+        "the same config. Each source runs once per period of its schedule on one of them, "
+        "never twice at once; requests to one host stay within max_per_host across all "
+        "workers. A worker killed mid-run loses nothing: its job is taken again.",
+        [
+            "refeed worker -c config.yaml",
+            "refeed worker -c config.yaml --concurrency 16",
+        ],
+    ),
+    "migrate": (
+        "Copy the store into another database (an SQLite file into PostgreSQL, to scale "
+        "out), items, ids, validators, history and kept pages intact. The target must be "
+        "empty; the source is left as it was. Then point database: at the target.",
+        ["refeed migrate -c config.yaml --to postgresql://refeed@db.example/refeed"],
     ),
     "serve": (
         "Serve the feed files, an index page with subscribe links, /healthz and /metrics. "
@@ -262,6 +279,22 @@ def _parser() -> argparse.ArgumentParser:
         "--serve", metavar="HOST:PORT", default=None, help="also serve the feeds on HOST:PORT"
     )
 
+    worker = _command(sub, "worker", [common], "run sources from the PostgreSQL job queue")
+    with_config(worker)
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=defaults.WORKER_CONCURRENCY,
+        metavar="N",
+        help=f"sources run at once by this worker (default: {defaults.WORKER_CONCURRENCY})",
+    )
+
+    migrate = _command(sub, "migrate", [common], "copy the store into another database")
+    with_config(migrate)
+    migrate.add_argument(
+        "--to", required=True, metavar="DATABASE", help="postgresql://... or an SQLite file"
+    )
+
     serve = _command(sub, "serve", [common], "serve the feeds, an index, /healthz and /metrics")
     with_config(serve)
     serve.add_argument(
@@ -400,6 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rules": _rules,
             "reprocess": _reprocess,
             "refetch": _refetch,
+            "worker": _worker,
+            "migrate": _migrate,
         }[args.command]
         return command(args)
     except ConfigError as exc:
@@ -487,6 +522,30 @@ def _daemon(args: argparse.Namespace) -> int:
     sock = _bind(args.serve) if args.serve else None
     with run_lock(config.database, what="daemon", wait=defaults.LOCK_WAIT):
         asyncio.run(serve_forever(config, listen=sock, path=args.config))
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from refeed.jobs import work
+
+    if args.concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    config = load_config(args.config)
+    _sources_or_fail(config, args.config)
+    asyncio.run(work(config, concurrency=args.concurrency))
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from refeed.store import Store, copy_store
+    from refeed.urls import redact
+
+    config = load_config(args.config)
+    target = args.to if "://" in args.to else Path(args.to)
+    with Store(config.database) as source, Store(target) as copy:
+        counts = copy_store(source, copy)
+    shown = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    print(f"copied {redact(str(config.database))} to {redact(str(target))}: {shown or 'nothing'}")
     return EXIT_OK
 
 

@@ -25,6 +25,9 @@ KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept for reuse
 MAX_PAGE_BYTES = 10 * 1024 * 1024  # decoded bytes of an article or listing page
 MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
 
+# refeed worker
+WORKER_CONCURRENCY = 8  # sources one worker runs at once
+
 # serve
 LISTEN = "127.0.0.1:8080"  # refeed serve's address
 SERVE_MAX_CONNECTIONS = 512  # open at once (at most half the open-file limit); more are closed

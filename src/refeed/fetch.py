@@ -29,10 +29,10 @@ import ipaddress
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 from urllib.parse import urlsplit
 
 import httpcore
@@ -250,6 +250,12 @@ ACCEPT_FEED = (
 ACCEPT_PAGE = "text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8"
 
 
+class HostLanes(Protocol):
+    """Per-host limits shared by several processes (:mod:`refeed.store.lanes`)."""
+
+    def hold(self, host: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
 class Fetcher:
     """Async HTTP GETs with refeed's politeness and safety rules."""
 
@@ -258,9 +264,13 @@ class Fetcher:
         settings: FetchSettings | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        lanes: HostLanes | None = None,
     ) -> None:
+        """*lanes*: per-host limits shared with other processes (``refeed worker``), on
+        top of this process's own ``max_per_host``."""
         self.settings = settings or FetchSettings()
         s = self.settings
+        self._lanes = lanes
         self._transport = transport  # given by tests only: then no guard is installed
         self._clients: dict[NetworkPolicy, httpx.AsyncClient] = {}
         self._all = asyncio.Semaphore(s.max_connections)
@@ -308,13 +318,21 @@ class Fetcher:
             await client.aclose()
         self._clients.clear()
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
+    @contextlib.asynccontextmanager
+    async def _host_slot(self, url: str) -> AsyncIterator[None]:
+        """One of the ``max_per_host`` requests to *url*'s host, in this process and, with
+        shared lanes, in all of them."""
         parts = urlsplit(url)
         host = f"{(parts.hostname or '').lower()}:{parts.port or ''}"  # not the user info
         slot = self._hosts.get(host)
         if slot is None:
             slot = self._hosts[host] = asyncio.Semaphore(self.settings.max_per_host)
-        return slot
+        async with slot:
+            if self._lanes is None:
+                yield
+            else:
+                async with self._lanes.hold(host):
+                    yield
 
     async def get(
         self,

@@ -10,10 +10,10 @@ by the same thread or task is part of it, and nested blocks join the outer one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from refeed.errors import StoreError
 from refeed.store.schema import Dialect
@@ -26,6 +26,8 @@ class Row(Protocol):
     """A result row: its columns by name."""
 
     def __getitem__(self, key: str, /) -> Any: ...
+
+    def keys(self) -> Any: ...
 
 
 class Backend(Protocol):
@@ -74,7 +76,15 @@ def connect(target: Path | str, *, pool_size: int = 4) -> Backend:
     return SQLiteBackend(Path(target))
 
 
-def tables_in_order() -> Iterator[str]:
-    """The store's tables, each after the tables it refers to (for copying a store)."""
-    yield from ("validators", "sources", "channels", "items", "blocks", "cycles",
-                "extractions", "pages")  # fmt: skip
+# the store's tables, each after the tables it refers to, with the order of their rows
+TABLES: Final = {
+    "validators": "url",
+    "sources": "name",
+    "channels": "source",
+    "items": "source, key",
+    "blocks": "source, fingerprint, url",
+    "cycles": "id",
+    "extractions": "rowid",  # the order they were added in
+    "pages": "source, key",
+    "feeds": "name",
+}

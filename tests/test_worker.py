@@ -1,0 +1,134 @@
+"""`refeed worker`: real worker processes sharing a real PostgreSQL store and job queue,
+fetching from a loopback site that counts how many requests it answers at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import Site, rss, test_database
+from refeed.config import Schedule, parse_schedule
+from refeed.errors import ConfigError
+from refeed.jobs import cron_of
+from refeed.store import Store
+from refeed.store.lanes import PostgresLanes
+
+PAGE = "<article><p>" + "The harbour reopened today after the long storm repairs. " * 12
+PAGE += "</p></article>"
+
+
+def test_intervals_become_crons_spread_by_source_and_odd_ones_are_refused() -> None:
+    assert cron_of(parse_schedule("*/15 * * * *"), "a") == "*/15 * * * *"  # as given
+    crons = {cron_of(parse_schedule("30m"), f"source-{n}") for n in range(40)}
+    starts = {int(c.split("-")[0]) for c in crons}
+    assert len(starts) > 10 and all(c.split()[0].endswith("-59/30") for c in crons)
+    assert cron_of(parse_schedule("10s"), "a").split()[5].endswith("-59/10")
+    assert cron_of(parse_schedule("1h"), "a").split()[1] == "*"
+    assert len(cron_of(Schedule(interval=timedelta(days=1)), "a").split()) == 5
+    with pytest.raises(ConfigError, match=r"news: .* divides no minute, hour or day"):
+        cron_of(parse_schedule("7m"), "news")
+
+
+def test_lanes_hold_a_host_to_its_limit_across_processes(tmp_path: Path) -> None:
+    url = test_database(tmp_path, "postgresql")
+    assert isinstance(url, str)
+    Store(url).close()
+
+    async def main() -> int:
+        lanes = [PostgresLanes(url, per_host=2) for _ in range(3)]  # three "processes"
+        for lane in lanes:
+            await lane.open()
+        at_once = peak = 0
+
+        async def request(lane: PostgresLanes) -> None:
+            nonlocal at_once, peak
+            async with lane.hold("news.example:"):
+                at_once += 1
+                peak = max(peak, at_once)
+                await asyncio.sleep(0.02)
+                at_once -= 1
+
+        await asyncio.gather(*(request(lanes[n % 3]) for n in range(30)))
+        async with lanes[0].hold("other.example:"), lanes[1].hold("other.example:"):
+            pass  # another host has lanes of its own
+        for lane in lanes:
+            await lane.close()
+        return peak
+
+    assert asyncio.run(main()) == 2
+
+
+def _config(tmp_path: Path, site: Site, *, slow: float) -> Path:
+    lines = [
+        f"database: '{test_database(tmp_path, 'postgresql')}'",
+        f"output_dir: {tmp_path / 'feeds'}",
+        "allow_private_networks: true",
+        "max_per_host: 1",
+        "schedule: 1s",
+        "sources:",
+    ]
+    for name in ("alpha", "beta", "slow"):
+        for n in (1, 2):
+            site.add(f"{name}/{n}.html", PAGE.replace("harbour", f"{name} harbour {n}"))
+        feed = rss(site, [(f"{name}/{n}.html", f"{name} {n}") for n in (1, 2)])
+        url = site.add(
+            f"{name}.xml", feed, content_type="application/rss+xml",
+            delay=slow if name == "slow" else 0.0, etag=False,
+        )  # fmt: skip
+        lines += [f"  - name: {name}", f"    feed: {url}"]
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def _worker(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "refeed", "worker", "-c", str(config), "--concurrency", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_two_workers_run_every_source_never_twice_at_once(site: Site, tmp_path: Path) -> None:
+    config = _config(tmp_path, site, slow=1.5)
+    workers = [_worker(config) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        feeds = ("alpha.xml", "beta.xml", "slow.xml")
+        while time.monotonic() < deadline:
+            paths = [h.path for h in site.hits]
+            if all(paths.count("/" + f) >= 3 for f in feeds):
+                break
+            assert all(w.poll() is None for w in workers), workers[0].communicate()[0]
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the sources did not run: {[h.path for h in site.hits]}")
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [w.communicate(timeout=30)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    assert "Traceback" not in "".join(outputs)
+    # one host, max_per_host 1: never two requests to it at once, across both workers
+    assert site.peak["*"] == 1, site.peak
+    # the slow source (1.5 s a run, due every second) never ran twice at once, nor piled up
+    runs = [h.path for h in site.hits].count("/slow.xml")
+    assert runs >= 3
+    with Store(test_database(tmp_path, "postgresql")) as store:
+        for name in ("alpha", "beta", "slow"):
+            state = store.state(name)
+            assert state.last_success is not None and state.failures == 0, state
+            assert sorted(i.title for i in store.items(name, 10)) == [f"{name} 1", f"{name} 2"]
+            assert all(i.full_text for i in store.items(name, 10))
+            stored = store.feed(f"{name}.atom")
+            assert stored is not None and f"{name} harbour 1".encode() in stored.body

@@ -25,7 +25,8 @@ from refeed.config import Config, SourceConfig, load_config
 from refeed.store import Store
 
 DEPLOY = ROOT / "deploy"
-UNITS = ["refeed.service", "refeed-run.service", "refeed-run.timer"]
+UNITS = ["refeed.service", "refeed-run.service", "refeed-run.timer", "refeed-serve.service"]
+WORKER_UNIT = "refeed-worker@.service"  # a template: verified as an instance of it
 REFEED = Path(sys.executable).with_name("refeed")
 
 
@@ -49,11 +50,13 @@ def _unit(name: str) -> dict[str, list[str]]:
 def test_systemd_units_verify_without_a_warning(tmp_path: Path) -> None:
     if not REFEED.exists():
         pytest.skip("refeed is not installed as a script next to this Python")
-    for name in UNITS:  # the units as installed, with refeed where this test can run it
-        text = (DEPLOY / name).read_text("utf-8").replace("/usr/local/bin/refeed", str(REFEED))
+    installed = {**{name: name for name in UNITS}, "refeed-worker@1.service": WORKER_UNIT}
+    for name, original in installed.items():  # as installed, with refeed where it can run
+        text = (DEPLOY / original).read_text("utf-8")
+        text = text.replace("/usr/local/bin/refeed", str(REFEED))
         (tmp_path / name).write_text(text, encoding="utf-8")
     result = subprocess.run(
-        ["systemd-analyze", "verify", "--man=no", *(str(tmp_path / n) for n in UNITS)],
+        ["systemd-analyze", "verify", "--man=no", *(str(tmp_path / n) for n in installed)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -84,6 +87,32 @@ def test_systemd_units_are_hardened_and_run_real_commands() -> None:
     config = load_config(DEPLOY / "config.systemd.yaml")
     assert config.output_dir == Path("/var/lib/refeed/feeds")
     assert config.database.parent == Path("/var/lib/refeed")
+
+
+def test_the_cluster_runs_workers_and_serve_on_one_postgresql_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.cluster.yaml").read_text("utf-8"))
+    services = compose["services"]
+    assert set(services) == {"postgres", "worker", "serve"}
+    assert services["worker"]["deploy"]["replicas"] == 2
+    worker = _parser().parse_args(services["worker"]["command"][1:])
+    serve = _parser().parse_args(services["serve"]["command"][1:])
+    assert worker.command == "worker" and worker.concurrency >= 1
+    assert serve.command == "serve" and serve.listen == "0.0.0.0:8080"
+    for name in ("worker", "serve"):
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert "./config.cluster.yaml:/etc/refeed/config.yaml:ro" in services[name]["volumes"]
+    monkeypatch.setenv("REFEED_DB_PASSWORD", "s3cret")
+    config = load_config(DEPLOY / "config.cluster.yaml")
+    assert config.database == "postgresql://refeed:s3cret@postgres:5432/refeed"
+    assert config.stores_feeds  # serve needs no shared folder
+    for unit in ("refeed-worker@.service", "refeed-serve.service"):
+        values = _unit(unit)
+        argv = shlex.split(values["ExecStart"][0])
+        assert argv[0] == "/usr/local/bin/refeed"
+        assert _parser().parse_args(argv[1:]).command in ("worker", "serve")
+        assert values["ProtectSystem"] == ["strict"] and values["DynamicUser"] == ["yes"]
 
 
 def test_crontab_line_is_a_valid_schedule_and_command() -> None:

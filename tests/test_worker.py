@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Site, rss, test_database
+from conftest import Site, rss, run_refeed, test_database
 from refeed.config import Schedule, parse_schedule
 from refeed.errors import ConfigError
 from refeed.jobs import cron_of
@@ -132,3 +132,12 @@ def test_two_workers_run_every_source_never_twice_at_once(site: Site, tmp_path: 
             assert all(i.full_text for i in store.items(name, 10))
             stored = store.feed(f"{name}.atom")
             assert stored is not None and f"{name} harbour 1".encode() in stored.body
+
+
+def test_a_worker_on_an_sqlite_file_says_to_use_the_daemon(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("sources:\n  - name: a\n    feed: https://example.org/rss\n", "utf-8")
+    result = run_refeed("worker", "-c", str(config))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "PostgreSQL database" in line and "refeed daemon" in line

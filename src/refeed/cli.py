@@ -288,6 +288,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"sources run at once by this worker (default: {defaults.WORKER_CONCURRENCY})",
     )
+    worker.add_argument(
+        "--stalled-after",
+        type=float,
+        default=defaults.WORKER_STALLED_AFTER,
+        metavar="SECONDS",
+        help="run again the jobs of a worker whose heartbeat stopped this long ago"
+        f" (default: {defaults.WORKER_STALLED_AFTER:g})",
+    )
 
     migrate = _command(sub, "migrate", [common], "copy the store into another database")
     with_config(migrate)
@@ -528,11 +536,11 @@ def _daemon(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from refeed.jobs import work
 
-    if args.concurrency < 1:
-        raise ConfigError("--concurrency must be at least 1")
+    if args.concurrency < 1 or args.stalled_after < 3:
+        raise ConfigError("--concurrency must be at least 1, --stalled-after at least 3")
     config = load_config(args.config)
     _sources_or_fail(config, args.config)
-    asyncio.run(work(config, concurrency=args.concurrency))
+    asyncio.run(work(config, concurrency=args.concurrency, stalled_after=args.stalled_after))
     return EXIT_OK
 
 

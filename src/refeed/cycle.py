@@ -363,14 +363,17 @@ async def _run_source(
     response, listing, entries = await _listing(
         config, source, fetcher, store, result, extractor=extractor, now=now, mode=mode
     )
-    rules, sites = (
-        source_rules(source, store, (e.title for _k, e in entries)),
-        SiteLookup.of(config, source),
-    )
-    todo = _todo(
-        config, source, store, result, entries,
-        rules=rules, sites=sites, now=now, mode=mode,
-    )  # fmt: skip
+    # the plan: what to fetch and extract, from the listing and the stored state (read
+    # in one transaction: one connection and one commit for all its queries)
+    with store.transaction():
+        rules, sites = (
+            source_rules(source, store, (e.title for _k, e in entries)),
+            SiteLookup.of(config, source),
+        )
+        todo = _todo(
+            config, source, store, result, entries,
+            rules=rules, sites=sites, now=now, mode=mode,
+        )  # fmt: skip
     outcomes = await asyncio.gather(
         *(
             _item(
@@ -438,7 +441,9 @@ def _apply(
                 store.page_failed(source.name, item.identity, error, now)
             elif item.full_text:
                 store.page_done(source.name, item.identity)
-        store.prune(source.name, config.max_items_of(source))
+        keep = config.max_items_of(source)
+        if outcomes or store.count(source.name) > keep:  # else nothing ages out
+            store.prune(source.name, keep)
         result.broken = _watch(store, source.name, record, at=now)
         info = feed_info(config, source, listing, first_saved=store.first_saved(source.name))
         formats = config.formats_of(source)

@@ -27,6 +27,7 @@ MAX_FEED_BYTES = 5 * 1024 * 1024  # decoded bytes of a feed
 
 # refeed worker
 WORKER_CONCURRENCY = 8  # sources one worker runs at once
+WORKER_STALLED_AFTER = 30.0  # seconds without a worker's heartbeat: its jobs run again
 
 # serve
 LISTEN = "127.0.0.1:8080"  # refeed serve's address

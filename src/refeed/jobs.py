@@ -26,6 +26,7 @@ import psycopg
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
+from refeed import defaults
 from refeed.config import Config, Schedule, SourceConfig
 from refeed.cycle import SourceResult, fetch_settings, run_source, skipped_for_backoff
 from refeed.errors import ConfigError, StoreError
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 TASK: Final = "refeed.run_source"
 SWEEPER: Final = "refeed.retry_stalled"
-STALLED_AFTER: Final = 30  # seconds without a worker's heartbeat: its jobs are taken again
+STALLED_AFTER: Final = defaults.WORKER_STALLED_AFTER
 _SCHEMA_LOCK: Final = 0x70726F63  # advisory lock while procrastinate's schema is applied
 
 
@@ -105,9 +106,16 @@ class Runner:
         )
 
 
-def build_app(config: Config, runner: Runner | None, *, concurrency: int) -> procrastinate.App:
+def build_app(
+    config: Config,
+    runner: Runner | None,
+    *,
+    concurrency: int,
+    stalled_after: float = STALLED_AFTER,
+) -> procrastinate.App:
     """The job queue of *config*'s database, with a periodic job per enabled source (and
-    the sweeper of stalled jobs); its tasks run with *runner*."""
+    the sweeper of jobs whose worker's heartbeat stopped *stalled_after* seconds ago);
+    its tasks run with *runner* (None: an app that only defers)."""
     url = _url(config)
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=concurrency + 2)
@@ -127,7 +135,7 @@ def build_app(config: Config, runner: Runner | None, *, concurrency: int) -> pro
     @app.task(name=SWEEPER, queueing_lock=SWEEPER, pass_context=True)
     async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
         manager = context.app.job_manager
-        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
             log.warning("job %s (%s) was left by a dead worker: run again", job.id, job.task_name)
             try:
                 await manager.retry_job(job)
@@ -170,12 +178,17 @@ async def apply_schema(app: procrastinate.App, url: str) -> None:
         raise StoreError(f"database {redact(url)}: {explain(exc)}") from exc
 
 
-async def work(config: Config, *, concurrency: int = 4, wait: bool = True) -> None:
+async def work(
+    config: Config,
+    *,
+    concurrency: int = 4,
+    stalled_after: float = STALLED_AFTER,
+    wait: bool = True,
+) -> None:
     """``refeed worker``: run the sources' jobs until SIGTERM or SIGINT (or, without
-    *wait*, until no job is due)."""
+    *wait*, until no job is due). A worker's heartbeat beats every third of
+    *stalled_after*; the jobs of one silent for longer are run again."""
     url = _url(config)
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # a line per job: with -v
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     store = Store(url, pool_size=concurrency + 2)
     lanes = PostgresLanes(url, config.max_per_host)
     extractor = Extractor()
@@ -183,7 +196,7 @@ async def work(config: Config, *, concurrency: int = 4, wait: bool = True) -> No
         await lanes.open()
         async with Fetcher(fetch_settings(config), lanes=lanes) as fetcher:
             runner = Runner(config, store, fetcher, extractor)
-            app = build_app(config, runner, concurrency=concurrency)
+            app = build_app(config, runner, concurrency=concurrency, stalled_after=stalled_after)
             async with app.open_async():
                 await apply_schema(app, url)
                 log.info(
@@ -195,6 +208,8 @@ async def work(config: Config, *, concurrency: int = 4, wait: bool = True) -> No
                     wait=wait,
                     delete_jobs="successful",
                     fetch_job_polling_interval=1.0,
+                    update_heartbeat_interval=stalled_after / 3,
+                    stalled_worker_timeout=stalled_after,
                     install_signal_handlers=True,
                 )
     finally:

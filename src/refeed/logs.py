@@ -47,7 +47,14 @@ def setup_logging(*, verbose: int = 0, quiet: bool = False, fmt: LogFormat = "te
     root.addHandler(handler)
     root.setLevel(level)
     library_level = logging.DEBUG if verbose > 1 else max(level, logging.WARNING)
-    for name in ("httpx", "httpcore", "apscheduler", "uvicorn.error", "uvicorn.access"):
+    for name in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "procrastinate",
+        "uvicorn.error",
+        "uvicorn.access",
+    ):
         logging.getLogger(name).setLevel(library_level)
     if verbose:
         logging.getLogger("uvicorn.access").setLevel(logging.INFO)

@@ -163,8 +163,8 @@ def db_stats(url: str) -> dict[str, int]:
     return {"transactions": row[0], "rows_read": row[1], "rows_written": row[2]}
 
 
-def defer_all(config_path: Path, names: list[str]) -> None:
-    """One job per source, with the locks a periodic one has (refeed.jobs)."""
+def defer_all(config_path: Path, names: list[str], period: int) -> None:
+    """One job per source for *period*, with the locks a periodic one has (refeed.jobs)."""
     import asyncio
 
     from refeed.config import load_config
@@ -178,7 +178,7 @@ def defer_all(config_path: Path, names: list[str]) -> None:
             task = app.tasks[TASK]
             for name in names:
                 await task.configure(lock=lock_of(name), queueing_lock=lock_of(name)).defer_async(
-                    source=name, timestamp=0
+                    source=name, timestamp=period
                 )
 
     asyncio.run(main())
@@ -193,20 +193,32 @@ def queue_empty(url: str) -> bool:
     return bool(row and row[0] == 0)
 
 
-def timed_round(url: str, config: Path, names: list[str], workers: Workers) -> dict[str, Any]:
-    before, cpu = db_stats(url), workers.cpu_seconds()
+def server_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server's processes on this machine (0 if elsewhere)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if proc.info["name"] in ("postgres", "postmaster") and proc.info["cpu_times"]:
+            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return total
+
+
+def timed_round(
+    url: str, config: Path, names: list[str], workers: Workers, period: int
+) -> dict[str, Any]:
+    before, cpu, db_cpu = db_stats(url), workers.cpu_seconds(), server_cpu_seconds()
     started = time.monotonic()
-    defer_all(config, names)
+    defer_all(config, names, period)
     while not queue_empty(url):
         time.sleep(0.1)
     seconds = time.monotonic() - started
-    cpu = workers.cpu_seconds() - cpu
+    cpu, db_cpu = workers.cpu_seconds() - cpu, server_cpu_seconds() - db_cpu
     after = db_stats(url)
     jobs = len(names)
     return {
         "seconds": round(seconds, 2),
         "sources_per_s": round(jobs / seconds, 1),
         "worker_cpu_ms_per_job": round(cpu * 1000 / jobs, 1),
+        "db_cpu_ms_per_job": round(db_cpu * 1000 / jobs, 1),
         **{f"{k}_per_job": round((after[k] - before[k]) / jobs, 1) for k in before},
     }
 
@@ -227,8 +239,8 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
                 wait_for_workers(url, count)
                 names = [f"s{k:04d}" for k in range(args.sources)]
                 get_json(f"http://127.0.0.2:{port}/__reset")
-                cold = timed_round(url, config, names, workers)
-                warm = timed_round(url, config, names, workers)
+                cold = timed_round(url, config, names, workers, period=1)
+                warm = timed_round(url, config, names, workers, period=2)
                 stats = get_json(f"http://127.0.0.2:{port}/__stats")
             finally:
                 codes = workers.stop()
@@ -364,13 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(json.dumps(result, indent=1))
     else:
-        head = f"{'s':>7} {'src/s':>6} {'cpu ms':>6} {'tx/job':>6} {'rows/job':>8}"
-        print(f"{'':7} {'cold: every item new':^39} {'warm: every feed 304':^39}")
+        head = f"{'s':>7} {'src/s':>6} {'cpu ms':>6} {'db ms':>6} {'tx/job':>6} {'rows/job':>8}"
+        print(f"{'':7} {'cold: every item new':^46} {'warm: every feed 304':^46}")
         print(f"{'workers':>7} {head} {head} {'host max':>8}")
         for row in result:
             cells = [
                 f"{r['seconds']:>7} {r['sources_per_s']:>6} {r['worker_cpu_ms_per_job']:>6}"
-                f" {r['transactions_per_job']:>6}"
+                f" {r['db_cpu_ms_per_job']:>6} {r['transactions_per_job']:>6}"
                 f" {r['rows_read_per_job'] + r['rows_written_per_job']:>8.0f}"
                 for r in (row["cold"], row["warm"])
             ]

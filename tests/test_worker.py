@@ -4,6 +4,7 @@ fetching from a loopback site that counts how many requests it answers at once."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -141,3 +142,31 @@ def test_a_worker_on_an_sqlite_file_says_to_use_the_daemon(tmp_path: Path) -> No
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "PostgreSQL database" in line and "refeed daemon" in line
+
+
+def test_a_job_run_again_after_its_period_was_applied_does_nothing(
+    site: Site, tmp_path: Path
+) -> None:
+    from refeed.config import load_config
+    from refeed.cycle import fetch_settings
+    from refeed.fetch import Fetcher
+    from refeed.jobs import Runner
+    from refeed.workers import Extractor
+
+    config = load_config(_config(tmp_path, site, slow=0.0))
+
+    async def main() -> list[object]:
+        extractor = Extractor(workers=1)
+        with Store(config.database) as store, contextlib.closing(extractor):
+            async with Fetcher(fetch_settings(config)) as fetcher:
+                runner = Runner(config, store, fetcher, extractor)
+                first = await runner.run("alpha", 1000)
+                hits = len(site.hits)
+                again = await runner.run("alpha", 1000)  # its worker died before the ack
+                assert len(site.hits) == hits  # nothing fetched
+                later = await runner.run("alpha", 1020)  # the next period runs
+                assert len(site.hits) > hits
+                return [first, again, later, store.last_period("alpha")]
+
+    first, again, later, last = asyncio.run(main())
+    assert first is not None and again is None and later is not None and last == 1020

@@ -231,9 +231,11 @@ async def run_source(
     *,
     deadline: float | None = None,
     mode: Mode = "cycle",
+    period: int | None = None,
 ) -> SourceResult:
     """One source's part of a cycle, stopped at *deadline* (the loop's clock); its error
-    is recorded and returned, not raised."""
+    is recorded and returned, not raised. *period* (a worker's job: the time its period
+    began) is stored with what the run gave, in the same transaction."""
     started = time.monotonic()
     result = SourceResult(source.name)
     _running.set(result)
@@ -243,7 +245,7 @@ async def run_source(
             with network_policy(source_policy(config, source)):
                 await _run_source(
                     config, source, fetcher, store, result,
-                    extractor=extractor, mode=mode,
+                    extractor=extractor, mode=mode, period=period,
                 )  # fmt: skip
     except TimeoutError:
         if not limit.expired():
@@ -358,6 +360,7 @@ async def _run_source(
     *,
     extractor: Extractor,
     mode: Mode = "cycle",
+    period: int | None = None,
 ) -> None:
     now = datetime.now(UTC)  # the cycle's time: first seen of every new item of this run
     response, listing, entries = await _listing(
@@ -399,7 +402,7 @@ async def _run_source(
     unchanged = response is None or response.not_modified
     files = _apply(
         config, source, store, result,
-        outcomes=outcomes, listing=listing, response=response, now=now,
+        outcomes=outcomes, listing=listing, response=response, now=now, period=period,
         record=CycleRecord(
             listed=None if unchanged else len(entries),
             new=result.new,
@@ -428,6 +431,7 @@ def _apply(
     record: CycleRecord,
     now: datetime,
     changed: bool,
+    period: int | None = None,
 ) -> dict[Path, bytes] | None:
     """The apply step of a source's run, in one transaction: its items, their pages'
     failures, its history, its feeds as rendered (kept in the database where
@@ -435,6 +439,8 @@ def _apply(
     and fetches afresh next time. The feed files to write, None when nothing changed.
     No await inside: concurrent sources share an SQLite connection."""
     with store.transaction():
+        if period is not None:  # this period's run is done: a job run twice skips it
+            store.period_done(source.name, period)
         store.save_items(item for item, _error, _extracted in outcomes)
         for item, error, _extracted in outcomes:  # a failing page waits, as a source does
             if error is not None:

@@ -92,18 +92,25 @@ class Runner:
     fetcher: Fetcher
     extractor: Extractor
 
-    async def run(self, name: str) -> SourceResult | None:
-        """Run source *name* once; None if the config no longer has it, or it is off."""
+    async def run(self, name: str, period: int) -> SourceResult | None:
+        """Run source *name* for the period that began at *period* (epoch seconds); None
+        if the config no longer has it, it is off, or that period's run was applied
+        already (a job taken again after its worker died at the wrong moment)."""
         source = next((s for s in self.config.sources if s.name == name), None)
         if source is None or not source.enabled:
             log.info("%s: not an enabled source of the config; its job does nothing", name)
+            return None
+        done = self.store.last_period(name)
+        if done is not None and done >= period:
+            log.info("%s: the run of this period was done already", name)
             return None
         if skipped_for_backoff(self.store, name):
             return SourceResult(name, skipped=True)
         deadline = asyncio.get_running_loop().time() + self.config.cycle_timeout
         return await run_source(
-            self.config, source, self.fetcher, self.store, self.extractor, deadline=deadline
-        )
+            self.config, source, self.fetcher, self.store, self.extractor,
+            deadline=deadline, period=period,
+        )  # fmt: skip
 
 
 def build_app(
@@ -125,7 +132,7 @@ def build_app(
     async def run_source_job(source: str, timestamp: int) -> None:
         if runner is None:
             raise RuntimeError("this app only defers jobs")
-        await runner.run(source)
+        await runner.run(source, timestamp)
 
     for source in config.sources:
         if source.enabled:

@@ -489,6 +489,19 @@ class Store:
             broken_since=_load(row["broken_since"]),
         )
 
+    def period_done(self, source: str, period: int) -> None:
+        """Record that *source*'s run of the period that began at *period* was applied."""
+        self._db.run(
+            "INSERT INTO sources (name, last_period) VALUES (?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET last_period = excluded.last_period",
+            (source, period),
+        )
+
+    def last_period(self, source: str) -> int | None:
+        """The period of *source*'s last run applied by a worker (:meth:`period_done`)."""
+        row = self._one("SELECT last_period FROM sources WHERE name = ?", (source,))
+        return None if row is None or row["last_period"] is None else int(row["last_period"])
+
     def state(self, source: str) -> SourceState:
         row = self._one("SELECT * FROM sources WHERE name = ?", (source,))
         return SourceState(source) if row is None else self._state(row)

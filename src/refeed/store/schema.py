@@ -213,4 +213,10 @@ MIGRATIONS: list[str] = [
         updated TEXT NOT NULL
     );
     """,
+    # 10: the period (its start, epoch seconds) of a source's last run by `refeed worker`,
+    # stored with what the run gave: a job taken again after its worker died once the
+    # run was applied finds its period done
+    """
+    ALTER TABLE sources ADD COLUMN last_period INTEGER;
+    """,
 ]

@@ -150,6 +150,13 @@ def serving_site(host: str = "127.0.0.1") -> Iterator[Site]:
 PG_SERVER = os.environ.get("REFEED_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are cores, since many tests wait on child
+    processes, sockets and the database rather than compute (at most 4, as --maxprocesses
+    says: many tests start worker pools of their own)."""
+    return min(4, (os.cpu_count() or 1) + 1)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--store",

@@ -133,6 +133,8 @@ def test_two_workers_run_every_source_never_twice_at_once(site: Site, tmp_path: 
             assert all(i.full_text for i in store.items(name, 10))
             stored = store.feed(f"{name}.atom")
             assert stored is not None and f"{name} harbour 1".encode() in stored.body
+        index = store.feed("index.opml")  # for refeed serve on any machine
+        assert index is not None and b"alpha.atom" in index.body
 
 
 def test_a_worker_on_an_sqlite_file_says_to_use_the_daemon(tmp_path: Path) -> None:

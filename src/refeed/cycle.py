@@ -186,10 +186,7 @@ async def run_cycle(
     try:
         with _metrics.activate(metrics):
             results = await asyncio.gather(*(one(source) for source in sources))
-        index = [feed_info(config, s, store.channel(s.name)) for s in config.sources]
-        publish_index(index, config.output_dir)
-        if config.stores_feeds:
-            store.save_feeds(None, {INDEX_NAME: render_opml(index)}, datetime.now(UTC))
+        publish_index_of(config, store)
         retire_removed(config, store)
         if config.websub_hub:
             await websub.ping(fetcher, config.websub_hub, config.base_url, results)
@@ -200,6 +197,16 @@ async def run_cycle(
         if own_fetcher:
             await fetcher.aclose()
     return list(results)
+
+
+def publish_index_of(config: Config, store: Store) -> None:
+    """``index.opml`` of the config's sources: the file, and the database's copy where
+    ``feeds_in_database`` (written only when it changed)."""
+    channels = store.channels()
+    index = [feed_info(config, s, channels.get(s.name)) for s in config.sources]
+    publish_index(index, config.output_dir)
+    if config.stores_feeds:
+        store.save_feeds(None, {INDEX_NAME: render_opml(index)}, datetime.now(UTC))
 
 
 def retire_removed(config: Config, store: Store | None = None) -> list[str]:

@@ -28,8 +28,14 @@ from procrastinate.jobs import Status
 
 from refeed import defaults
 from refeed.config import Config, Schedule, SourceConfig
-from refeed.cycle import SourceResult, fetch_settings, run_source, skipped_for_backoff
-from refeed.errors import ConfigError, StoreError
+from refeed.cycle import (
+    SourceResult,
+    fetch_settings,
+    publish_index_of,
+    run_source,
+    skipped_for_backoff,
+)
+from refeed.errors import ConfigError, RefeedError, StoreError
 from refeed.fetch import Fetcher
 from refeed.store import Store
 from refeed.store.lanes import PostgresLanes
@@ -41,6 +47,7 @@ log = logging.getLogger(__name__)
 
 TASK: Final = "refeed.run_source"
 SWEEPER: Final = "refeed.retry_stalled"
+INDEX: Final = "refeed.publish_index"  # index.opml, every 5 minutes and when a worker starts
 STALLED_AFTER: Final = defaults.WORKER_STALLED_AFTER
 _SCHEMA_LOCK: Final = 0x70726F63  # advisory lock while procrastinate's schema is applied
 
@@ -92,6 +99,13 @@ class Runner:
     fetcher: Fetcher
     extractor: Extractor
 
+    def publish_index(self) -> None:
+        """index.opml of the config's sources (refeed.cycle.publish_index_of)."""
+        try:
+            publish_index_of(self.config, self.store)
+        except RefeedError as exc:  # the next one tries again
+            log.error("index.opml: %s", exc)
+
     async def run(self, name: str, period: int) -> SourceResult | None:
         """Run source *name* for the period that began at *period* (epoch seconds); None
         if the config no longer has it, it is off, or that period's run was applied
@@ -137,6 +151,12 @@ def build_app(
     for source in config.sources:
         if source.enabled:
             _periodic(app, config, source)(run_source_job)
+
+    @app.periodic(cron="*/5 * * * *", periodic_id="index")
+    @app.task(name=INDEX, queueing_lock=INDEX)
+    async def publish_index(timestamp: int) -> None:
+        if runner is not None:
+            runner.publish_index()  # in the loop: lxml is used by one thread only
 
     @app.periodic(cron="* * * * * */10", periodic_id="sweeper")
     @app.task(name=SWEEPER, queueing_lock=SWEEPER, pass_context=True)
@@ -206,6 +226,7 @@ async def work(
             app = build_app(config, runner, concurrency=concurrency, stalled_after=stalled_after)
             async with app.open_async():
                 await apply_schema(app, url)
+                runner.publish_index()  # in the loop: lxml is used by one thread only
                 log.info(
                     "worker: %d sources, %d jobs at once, on %s",
                     sum(s.enabled for s in config.sources), concurrency, redact(url),

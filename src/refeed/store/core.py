@@ -138,6 +138,16 @@ def _row_to_item(row: Row) -> Item:
     )
 
 
+def _channel(row: Row) -> Listing:
+    return Listing(
+        title=row["title"],
+        link=row["link"],
+        entries=(),
+        language=row["language"],
+        image=row["image"],
+    )
+
+
 def _item_row(item: Item) -> tuple[Any, ...]:
     enclosures = [{"url": e.url, "type": e.type, "length": e.length} for e in item.enclosures]
     return (
@@ -346,12 +356,15 @@ class Store:
         return row["identity"] if row is not None else None
 
     def set_identity(self, source: str, policy: str) -> None:
-        with self._db.transaction():
-            self._db.run(
-                "INSERT INTO sources (name, identity) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET identity = excluded.identity",
-                (source, policy),
-            )
+        self._set("sources", "name", source, "identity", policy)
+
+    def _set(self, table: str, key: str, name: str, column: str, value: object) -> None:
+        """Set one *column* of the row of *table* whose *key* is *name*, made if missing."""
+        self._db.run(
+            f"INSERT INTO {table} ({key}, {column}) VALUES (?, ?) ON CONFLICT ({key})"
+            f" DO UPDATE SET {column} = excluded.{column}",
+            (name, value),
+        )
 
     def prune(self, source: str, keep: int) -> int:
         with self._db.transaction():
@@ -491,11 +504,7 @@ class Store:
 
     def period_done(self, source: str, period: int) -> None:
         """Record that *source*'s run of the period that began at *period* was applied."""
-        self._db.run(
-            "INSERT INTO sources (name, last_period) VALUES (?, ?) ON CONFLICT (name)"
-            " DO UPDATE SET last_period = excluded.last_period",
-            (source, period),
-        )
+        self._set("sources", "name", source, "last_period", period)
 
     def last_period(self, source: str) -> int | None:
         """The period of *source*'s last run applied by a worker (:meth:`period_done`)."""
@@ -637,15 +646,11 @@ class Store:
     def channel(self, source: str) -> Listing | None:
         """The channel saved by :meth:`save_channel`, with no entries; None if never saved."""
         row = self._one("SELECT * FROM channels WHERE source = ?", (source,))
-        if row is None:
-            return None
-        return Listing(
-            title=row["title"],
-            link=row["link"],
-            entries=(),
-            language=row["language"],
-            image=row["image"],
-        )
+        return None if row is None else _channel(row)
+
+    def channels(self) -> dict[str, Listing]:
+        """Every saved channel, by source (one query, for the index of all feeds)."""
+        return {row["source"]: _channel(row) for row in self._db.rows("SELECT * FROM channels")}
 
     def first_saved(self, source: str) -> datetime | None:
         row = self._one("SELECT first_saved FROM channels WHERE source = ?", (source,))
@@ -657,9 +662,4 @@ class Store:
         return row["rendered"] if row is not None else None
 
     def save_rendered(self, source: str, key: str) -> None:
-        with self._db.transaction():
-            self._db.run(
-                "INSERT INTO channels (source, rendered) VALUES (?, ?)"
-                " ON CONFLICT (source) DO UPDATE SET rendered = excluded.rendered",
-                (source, key),
-            )
+        self._set("channels", "source", source, "rendered", key)

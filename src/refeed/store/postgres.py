@@ -24,10 +24,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from refeed import __version__
 from refeed.errors import StoreError
 from refeed.store.backend import Params, Row
-from refeed.store.schema import MIGRATIONS, POSTGRESQL, script
+from refeed.store.schema import MIGRATIONS, POSTGRESQL, refuse_newer, script
 from refeed.urls import redact
 
 _LOCK: Final = 0x72666564  # the advisory lock key of migrations ("rfed")
@@ -102,12 +101,7 @@ class PostgresBackend:
                 conn.execute("INSERT INTO refeed_schema (version) VALUES (0)")
             row = conn.execute("SELECT version FROM refeed_schema").fetchone()
             version = int(row[0]) if row is not None else 0
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"database {self.where}: made by a newer refeed (schema version {version};"
-                f" refeed {__version__} knows up to {len(MIGRATIONS)}): upgrade refeed, or"
-                " point `database:` at another database"
-            )
+        refuse_newer(version, self.where, "another database")
         for number in range(version + 1, len(MIGRATIONS) + 1):
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))

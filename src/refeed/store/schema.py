@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from refeed import __version__
+from refeed.errors import StoreError
+
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
@@ -53,6 +56,16 @@ POSTGRESQL: Final = Dialect(
     reset_ids="SELECT setval(pg_get_serial_sequence('cycles', 'id'),"
     " coalesce(max(id), 0) + 1, false) FROM cycles",
 )
+
+
+def refuse_newer(version: int, where: str, instead: str) -> None:
+    """Refuse a database that a newer refeed has migrated further than this one knows."""
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"database {where}: made by a newer refeed (schema version {version};"
+            f" refeed {__version__} knows up to {len(MIGRATIONS)}): upgrade refeed, or"
+            f" point `database:` at {instead}"
+        )
 
 
 def script(number: int, dialect: Dialect) -> str:

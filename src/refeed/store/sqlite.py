@@ -14,10 +14,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from refeed import __version__
 from refeed.errors import StoreError
 from refeed.store.backend import Params, Row
-from refeed.store.schema import MIGRATIONS, SQLITE, script
+from refeed.store.schema import MIGRATIONS, SQLITE, refuse_newer, script
 
 APPLICATION_ID: Final = 0x72666564  # "rfed", in the database header
 
@@ -79,12 +78,7 @@ class SQLiteBackend:
                 f"database {self.path}: not a refeed database (another program's tables);"
                 " point `database:` at a refeed database or a new file"
             )
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"database {self.path}: made by a newer refeed (schema version {version};"
-                f" refeed {__version__} knows up to {len(MIGRATIONS)}): upgrade refeed, or"
-                " point `database:` at another file"
-            )
+        refuse_newer(version, str(self.path), "another file")
         for number in range(version + 1, len(MIGRATIONS) + 1):
             try:
                 self._db.executescript(

@@ -172,3 +172,23 @@ def test_a_job_run_again_after_its_period_was_applied_does_nothing(
 
     first, again, later, last = asyncio.run(main())
     assert first is not None and again is None and later is not None and last == 1020
+
+
+def test_refeed_run_waits_for_the_workers_and_says_who_holds_the_database(
+    tmp_path: Path,
+) -> None:
+    from refeed.runlock import run_lock
+
+    url = test_database(tmp_path, "postgresql")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database: '{url}'\nsources:\n  - name: a\n    feed: https://example.org/rss\n", "utf-8"
+    )
+    with run_lock(url, what="worker", shared=True), run_lock(url, what="worker", shared=True):
+        result = run_refeed("run", "-c", str(config), "--wait", "0.5")  # two workers run
+    assert result.returncode == 75
+    [line] = result.stderr.strip().splitlines()
+    assert "refeed worker is using" in line and "not both at once" in line
+    with run_lock(url, what="run"):  # alone now; and a worker waits for it
+        worker = run_refeed("worker", "-c", str(config), "--wait", "0.5")
+    assert worker.returncode == 75, worker.stderr

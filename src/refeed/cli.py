@@ -211,6 +211,43 @@ def _with_config(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_scale_out(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """``refeed worker`` and ``refeed migrate``."""
+    worker = _command(sub, "worker", [common], "run sources from the PostgreSQL job queue")
+    _with_config(worker)
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=defaults.WORKER_CONCURRENCY,
+        metavar="N",
+        help=f"sources run at once by this worker (default: {defaults.WORKER_CONCURRENCY})",
+    )
+    worker.add_argument(
+        "--wait",
+        type=float,
+        default=defaults.LOCK_WAIT,
+        metavar="SECONDS",
+        help=f"wait this long for a refeed run or daemon on the database to end"
+        f" (default: {defaults.LOCK_WAIT:g})",
+    )
+    worker.add_argument(
+        "--stalled-after",
+        type=float,
+        default=defaults.WORKER_STALLED_AFTER,
+        metavar="SECONDS",
+        help="run again the jobs of a worker whose heartbeat stopped this long ago"
+        f" (default: {defaults.WORKER_STALLED_AFTER:g})",
+    )
+
+    migrate = _command(sub, "migrate", [common], "copy the store into another database")
+    _with_config(migrate)
+    migrate.add_argument(
+        "--to", required=True, metavar="DATABASE", help="postgresql://... or an SQLite file"
+    )
+
+
 def _add_rules(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -279,29 +316,7 @@ def _parser() -> argparse.ArgumentParser:
         "--serve", metavar="HOST:PORT", default=None, help="also serve the feeds on HOST:PORT"
     )
 
-    worker = _command(sub, "worker", [common], "run sources from the PostgreSQL job queue")
-    with_config(worker)
-    worker.add_argument(
-        "--concurrency",
-        type=int,
-        default=defaults.WORKER_CONCURRENCY,
-        metavar="N",
-        help=f"sources run at once by this worker (default: {defaults.WORKER_CONCURRENCY})",
-    )
-    worker.add_argument(
-        "--stalled-after",
-        type=float,
-        default=defaults.WORKER_STALLED_AFTER,
-        metavar="SECONDS",
-        help="run again the jobs of a worker whose heartbeat stopped this long ago"
-        f" (default: {defaults.WORKER_STALLED_AFTER:g})",
-    )
-
-    migrate = _command(sub, "migrate", [common], "copy the store into another database")
-    with_config(migrate)
-    migrate.add_argument(
-        "--to", required=True, metavar="DATABASE", help="postgresql://... or an SQLite file"
-    )
+    _add_scale_out(sub, common)
 
     serve = _command(sub, "serve", [common], "serve the feeds, an index, /healthz and /metrics")
     with_config(serve)
@@ -534,13 +549,16 @@ def _daemon(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from refeed.jobs import work
+    from refeed.jobs import database_url, work
+    from refeed.runlock import run_lock
 
     if args.concurrency < 1 or args.stalled_after < 3:
         raise ConfigError("--concurrency must be at least 1, --stalled-after at least 3")
     config = load_config(args.config)
     _sources_or_fail(config, args.config)
-    asyncio.run(work(config, concurrency=args.concurrency, stalled_after=args.stalled_after))
+    url = database_url(config)  # an SQLite file is refused before anything else
+    with run_lock(url, what="worker", wait=args.wait, shared=True):
+        asyncio.run(work(config, concurrency=args.concurrency, stalled_after=args.stalled_after))
     return EXIT_OK
 
 

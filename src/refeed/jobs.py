@@ -137,7 +137,7 @@ def build_app(
     """The job queue of *config*'s database, with a periodic job per enabled source (and
     the sweeper of jobs whose worker's heartbeat stopped *stalled_after* seconds ago);
     its tasks run with *runner* (None: an app that only defers)."""
-    url = _url(config)
+    url = database_url(config)
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=concurrency + 2)
     )
@@ -182,7 +182,8 @@ def _periodic(app: procrastinate.App, config: Config, source: SourceConfig) -> A
     )
 
 
-def _url(config: Config) -> str:
+def database_url(config: Config) -> str:
+    """The PostgreSQL database workers share; a ConfigError for an SQLite file."""
     if isinstance(config.database, str):
         return config.database
     raise ConfigError(
@@ -215,7 +216,7 @@ async def work(
     """``refeed worker``: run the sources' jobs until SIGTERM or SIGINT (or, without
     *wait*, until no job is due). A worker's heartbeat beats every third of
     *stalled_after*; the jobs of one silent for longer are run again."""
-    url = _url(config)
+    url = database_url(config)
     store = Store(url, pool_size=concurrency + 2)
     lanes = PostgresLanes(url, config.max_per_host)
     extractor = Extractor()

@@ -1,4 +1,5 @@
-"""One writer at a time: an fcntl lock file beside the database.
+"""One writer at a time: an fcntl lock file beside the database (an advisory lock of a
+PostgreSQL server).
 
 ``refeed run`` holds it for its cycle and ``refeed daemon`` for its whole life,
 so two runs, or a run during a daemon, never interleave their writes. The second
@@ -27,14 +28,20 @@ def lock_path(database: Path) -> Path:
 
 
 @contextlib.contextmanager
-def run_lock(database: Path | str, *, what: str, wait: float = 0.0) -> Iterator[Path | None]:
+def run_lock(
+    database: Path | str, *, what: str, wait: float = 0.0, shared: bool = False
+) -> Iterator[Path | None]:
     """Hold the database's lock within the block; wait up to ``wait`` s to get it.
 
-    A PostgreSQL store has no file to lock: its writers share it by transactions, and
-    ``refeed worker`` runs each source under a lock of the job queue; nothing is held.
+    A PostgreSQL store has no file beside it: the lock is one of the server's advisory
+    locks (:func:`refeed.store.postgres.run_lock`), taken *shared* by every worker, so
+    that ``refeed run`` or ``refeed daemon`` never run the sources while workers do.
     """
     if not isinstance(database, Path):
-        yield None
+        from refeed.store.postgres import run_lock as server_lock
+
+        with server_lock(database, what=what, shared=shared, wait=wait):
+            yield None
         return
     path = lock_path(database)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any, Final
@@ -24,12 +25,13 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from refeed.errors import StoreError
+from refeed.errors import LockedError, StoreError
 from refeed.store.backend import Params, Row
 from refeed.store.schema import MIGRATIONS, POSTGRESQL, refuse_newer, script
 from refeed.urls import redact
 
 _LOCK: Final = 0x72666564  # the advisory lock key of migrations ("rfed")
+_RUN_LOCK: Final = 0x72756E73  # of refeed run and daemon (alone) or the workers ("runs")
 CONNECT_TIMEOUT: Final = 10  # seconds
 
 _HINTS: Final = {
@@ -45,6 +47,39 @@ _HINTS: Final = {
 _current: ContextVar[tuple[PostgresBackend, psycopg.Connection[Any]] | None] = ContextVar(
     "refeed_pg_transaction", default=None
 )
+
+
+@contextlib.contextmanager
+def run_lock(url: str, *, what: str, shared: bool, wait: float) -> Iterator[None]:
+    """Hold the database's run lock within the block, as ``refeed run`` and ``refeed
+    daemon`` do (alone) or a worker (*shared* with the other workers); wait up to
+    *wait* seconds for it. A session advisory lock on a connection of its own: the
+    server frees it when its holder dies, however it dies."""
+    take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    where = redact(url)
+    try:
+        conn = psycopg.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name=f"refeed {what}"
+        )
+    except psycopg.Error as exc:
+        raise StoreError(f"database {where}: {explain(exc)}") from exc
+    with conn:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while not conn.execute(f"SELECT {take}(%s)", (_RUN_LOCK,)).fetchone()[0]:  # type: ignore[index]
+            if time.monotonic() >= deadline:
+                holders = conn.execute(
+                    "SELECT DISTINCT a.application_name FROM pg_locks l"
+                    " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory'"
+                    " AND l.granted AND l.objid = %s AND l.pid <> pg_backend_pid()",
+                    (_RUN_LOCK,),
+                ).fetchall()
+                names = ", ".join(sorted(h[0] or "refeed" for h in holders)) or "refeed"
+                raise LockedError(
+                    f"{names} is using {where}; waited {wait:g} s. Nothing was done: run"
+                    " sources with refeed worker or with refeed run/daemon, not both at once"
+                )
+            time.sleep(0.2)
+        yield
 
 
 def explain(exc: BaseException) -> str:

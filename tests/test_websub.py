@@ -103,3 +103,30 @@ def test_a_failing_hub_does_not_fail_the_cycle(site: Site, hub: Hub, tmp_path: P
     [result] = asyncio.run(run_cycle(_config(tmp_path, site, hub)))
     assert result.ok and len(hub.pings) == 1
     assert (tmp_path / "feeds" / "news.atom").exists()
+
+
+def test_a_worker_pings_the_hub_for_the_source_it_ran(site: Site, hub: Hub, tmp_path: Path) -> None:
+    import contextlib
+
+    from conftest import test_database
+    from refeed.cycle import fetch_settings
+    from refeed.fetch import Fetcher
+    from refeed.jobs import Runner
+    from refeed.store import Store
+    from refeed.workers import Extractor
+
+    config = _config(tmp_path, site, hub).model_copy(
+        update={"database": test_database(tmp_path, "postgresql")}
+    )
+
+    async def main() -> None:
+        extractor = Extractor(workers=1)
+        with Store(config.database) as store, contextlib.closing(extractor):
+            async with Fetcher(fetch_settings(config)) as fetcher:
+                runner = Runner(config, store, fetcher, extractor)
+                await runner.run("news", 1)
+                await runner.run("news", 2)  # unchanged: no ping
+
+    asyncio.run(main())
+    [ping] = hub.pings
+    assert "https://feeds.example.org/news.atom" in ping["hub.url"]

@@ -26,7 +26,7 @@ import psycopg
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
-from refeed import defaults
+from refeed import defaults, websub
 from refeed.config import Config, Schedule, SourceConfig
 from refeed.cycle import (
     SourceResult,
@@ -121,10 +121,13 @@ class Runner:
         if skipped_for_backoff(self.store, name):
             return SourceResult(name, skipped=True)
         deadline = asyncio.get_running_loop().time() + self.config.cycle_timeout
-        return await run_source(
+        result = await run_source(
             self.config, source, self.fetcher, self.store, self.extractor,
             deadline=deadline, period=period,
         )  # fmt: skip
+        if self.config.websub_hub and result.written:  # as a cycle does, for its one source
+            await websub.ping(self.fetcher, self.config.websub_hub, self.config.base_url, [result])
+        return result
 
 
 def build_app(

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -192,3 +192,30 @@ def test_refeed_run_waits_for_the_workers_and_says_who_holds_the_database(
     with run_lock(url, what="run"):  # alone now; and a worker waits for it
         worker = run_refeed("worker", "-c", str(config), "--wait", "0.5")
     assert worker.returncode == 75, worker.stderr
+
+
+def test_a_starting_worker_writes_the_index_and_retires_removed_sources(
+    site: Site, tmp_path: Path
+) -> None:
+    from refeed.config import load_config
+    from refeed.cycle import fetch_settings
+    from refeed.fetch import Fetcher
+    from refeed.jobs import Runner
+    from refeed.workers import Extractor
+
+    config = load_config(_config(tmp_path, site, slow=0.0))
+    with Store(config.database) as store:
+        store.record_run("gone", at=datetime.now(UTC))  # a source the config no longer has
+        store.save_feeds("gone", {"gone.atom": b"<feed/>"}, datetime.now(UTC))
+
+    async def main() -> None:
+        extractor = Extractor(workers=1)
+        with Store(config.database) as store, contextlib.closing(extractor):
+            async with Fetcher(fetch_settings(config)) as fetcher:
+                Runner(config, store, fetcher, extractor).publish_index()
+
+    asyncio.run(main())
+    with Store(config.database) as store:
+        assert store.feed("gone.atom") is None
+        index = store.feed("index.opml")
+    assert index is not None and b"beta.atom" in index.body and b"gone" not in index.body

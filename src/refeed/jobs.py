@@ -32,6 +32,7 @@ from refeed.cycle import (
     SourceResult,
     fetch_settings,
     publish_index_of,
+    retire_removed,
     run_source,
     skipped_for_backoff,
 )
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 
 TASK: Final = "refeed.run_source"
 SWEEPER: Final = "refeed.retry_stalled"
-INDEX: Final = "refeed.publish_index"  # index.opml, every 5 minutes and when a worker starts
+# index.opml and retired feeds, every 5 minutes and when a worker starts
+INDEX: Final = "refeed.publish_index"
 STALLED_AFTER: Final = defaults.WORKER_STALLED_AFTER
 _SCHEMA_LOCK: Final = 0x70726F63  # advisory lock while procrastinate's schema is applied
 
@@ -100,9 +102,11 @@ class Runner:
     extractor: Extractor
 
     def publish_index(self) -> None:
-        """index.opml of the config's sources (refeed.cycle.publish_index_of)."""
+        """index.opml of the config's sources (refeed.cycle.publish_index_of), and the
+        feeds of sources no longer in the config retired, as a cycle does."""
         try:
             publish_index_of(self.config, self.store)
+            retire_removed(self.config, self.store)
         except RefeedError as exc:  # the next one tries again
             log.error("index.opml: %s", exc)
 

@@ -114,6 +114,8 @@ def test_two_workers_run_every_source_never_twice_at_once(site: Site, tmp_path: 
             time.sleep(0.2)
         else:
             pytest.fail(f"the sources did not run: {[h.path for h in site.hits]}")
+        status = run_refeed("status", "-c", str(config))  # the queue, as operators see it
+        assert status.returncode == 0 and "workers: 2 alive; runs:" in status.stdout
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)

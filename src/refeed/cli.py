@@ -812,6 +812,7 @@ def _status(args: argparse.Namespace) -> int:
          "BREAK", "LAST ERROR"),
     ]  # fmt: skip
     with Store(config.database) as store:
+        queue = store.queue()
         for source in config.sources:
             state = store.state(source.name)
             failing = store.failing_pages(source.name)
@@ -837,6 +838,11 @@ def _status(args: argparse.Namespace) -> int:
     for row in rows:
         print(
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
+    if queue is not None:  # refeed worker: the job queue in the database
+        print(
+            f"\nworkers: {queue.workers} alive; runs: {queue.waiting} waiting,"
+            f" {queue.running} running, {queue.failed} failed"
         )
     return EXIT_OK
 

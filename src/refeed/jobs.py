@@ -39,6 +39,7 @@ from refeed.cycle import (
 from refeed.errors import ConfigError, RefeedError, StoreError
 from refeed.fetch import Fetcher
 from refeed.store import Store
+from refeed.store.core import RUN_SOURCE_TASK
 from refeed.store.lanes import PostgresLanes
 from refeed.store.postgres import explain
 from refeed.urls import redact
@@ -46,7 +47,7 @@ from refeed.workers import Extractor
 
 log = logging.getLogger(__name__)
 
-TASK: Final = "refeed.run_source"
+TASK: Final = RUN_SOURCE_TASK
 SWEEPER: Final = "refeed.retry_stalled"
 # index.opml and retired feeds, every 5 minutes and when a worker starts
 INDEX: Final = "refeed.publish_index"

@@ -2,13 +2,21 @@
 
 from refeed.store.backend import is_url
 from refeed.store.copy import copy_store
-from refeed.store.core import SourceState, Store, StoredFeed, backoff_delay, feed_etag
+from refeed.store.core import (
+    QueueState,
+    SourceState,
+    Store,
+    StoredFeed,
+    backoff_delay,
+    feed_etag,
+)
 from refeed.store.schema import MIGRATIONS
 from refeed.store.sqlite import APPLICATION_ID
 
 __all__ = [
     "APPLICATION_ID",
     "MIGRATIONS",
+    "QueueState",
     "SourceState",
     "Store",
     "StoredFeed",

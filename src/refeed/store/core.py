@@ -57,6 +57,16 @@ def feed_etag(body: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueState:
+    """The job queue of ``refeed worker`` as the database holds it (procrastinate's)."""
+
+    workers: int  # alive: a heartbeat within the last minute
+    waiting: int  # source runs due and not started
+    running: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """What the store remembers about the runs of one source."""
 
@@ -180,6 +190,7 @@ _ITEM_UPDATES = ", ".join(
 )
 
 
+RUN_SOURCE_TASK: Final = "refeed.run_source"  # the task of refeed.jobs
 _PAGE_LEVEL: Final = 6  # zlib's default: a news page to about a fifth of its size
 
 
@@ -518,6 +529,34 @@ class Store:
     def states(self) -> list[SourceState]:
         rows = self._db.rows("SELECT * FROM sources ORDER BY name")
         return [self._state(row) for row in rows]
+
+    def queue(self) -> QueueState | None:
+        """The workers and the source runs in the job queue; None where there is none
+        (an SQLite store, or no worker ever started on this database)."""
+        if self.dialect != "postgresql":
+            return None
+        found = self._one("SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS found", ())
+        if found is None or not found["found"]:
+            return None
+        workers = self._one(
+            "SELECT count(*) AS n FROM procrastinate_workers"
+            " WHERE last_heartbeat > now() - interval '1 minute'",
+            (),
+        )
+        runs = {
+            row["status"]: int(row["n"])
+            for row in self._db.rows(
+                "SELECT status::text AS status, count(*) AS n FROM procrastinate_jobs"
+                " WHERE task_name = ? GROUP BY status",
+                (RUN_SOURCE_TASK,),
+            )
+        }
+        return QueueState(
+            workers=int(workers["n"]) if workers is not None else 0,
+            waiting=runs.get("todo", 0),
+            running=runs.get("doing", 0),
+            failed=runs.get("failed", 0),
+        )
 
     def count(self, source: str) -> int:
         """How many items of ``source`` are stored."""

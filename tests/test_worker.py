@@ -221,3 +221,21 @@ def test_a_starting_worker_writes_the_index_and_retires_removed_sources(
         assert store.feed("gone.atom") is None
         index = store.feed("index.opml")
     assert index is not None and b"beta.atom" in index.body and b"gone" not in index.body
+
+
+def test_a_worker_without_the_postgresql_extra_says_what_to_install(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: postgresql://refeed@127.0.0.1/refeed\n"
+        "sources:\n  - name: a\n    feed: https://example.org/rss\n",
+        "utf-8",
+    )
+    blocked = (  # as on a machine where procrastinate is not installed
+        "import sys; sys.modules['procrastinate'] = None; from refeed.cli import main;"
+        f" sys.exit(main(['worker', '-c', {str(config)!r}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocked], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "install refeed[postgresql]" in result.stderr

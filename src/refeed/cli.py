@@ -549,8 +549,14 @@ def _daemon(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from refeed.jobs import database_url, work
     from refeed.runlock import run_lock
+
+    try:
+        from refeed.jobs import database_url, work
+    except ImportError as exc:  # psycopg and procrastinate are the postgresql extra
+        raise RefeedError(
+            f"refeed worker needs PostgreSQL's packages ({exc}): install refeed[postgresql]"
+        ) from exc
 
     if args.concurrency < 1 or args.stalled_after < 3:
         raise ConfigError("--concurrency must be at least 1, --stalled-after at least 3")

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import postgres, test_database
+from conftest import postgres, run_refeed, test_database
 from refeed.config import Config, load_config
 from refeed.errors import ConfigError, StoreError
 from refeed.models import Item, Validators
@@ -114,3 +114,18 @@ def test_workers_starting_together_migrate_once(tmp_path: Path) -> None:
     with Store(url) as store:
         store.save_item(_item(1))
         assert store.count("news") == 1
+
+
+def test_the_database_password_is_never_shown_by_the_commands(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "database: postgresql://refeed:hunter2@127.0.0.1:9/refeed\n"
+        "sources:\n  - name: a\n    feed: https://example.org/rss\n",
+        "utf-8",
+    )
+    check = run_refeed("check", "-c", str(config))
+    assert check.returncode == 0 and "127.0.0.1:9/refeed" in check.stdout
+    for result in (check, run_refeed("status", "-c", str(config))):
+        assert "hunter2" not in result.stdout + result.stderr
+    status = run_refeed("status", "-c", str(config))
+    assert status.returncode == 1 and len(status.stderr.strip().splitlines()) == 1

@@ -1,6 +1,5 @@
 """The store: the only package that talks to the database (SQLite or PostgreSQL)."""
 
-from refeed.store.backend import is_url
 from refeed.store.copy import copy_store
 from refeed.store.core import (
     QueueState,
@@ -23,5 +22,4 @@ __all__ = [
     "backoff_delay",
     "copy_store",
     "feed_etag",
-    "is_url",
 ]

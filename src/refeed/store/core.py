@@ -235,7 +235,6 @@ class Store:
         migrating its schema; *pool_size* bounds a PostgreSQL store's connections."""
         self._db: Backend = connect(database, pool_size=pool_size)
         self.where = self._db.where
-        self.path = Path(database) if self._db.dialect.name == "sqlite" else None
         self._all = self._db.dialect.all_rows
 
     @property

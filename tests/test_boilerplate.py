@@ -56,6 +56,9 @@ LINES = {
         "download",
         "cta",
     ),
+    "store-badge": ("<p>Download on the App Store</p>", "App Store", "cta"),
+    "german-store-badge": ("<p>Jetzt bei Google Play</p>", "Google Play", "cta"),
+    "get-the-sites-app": ("<p>Get the Harbour News app for breaking news.</p>", "Get", "cta"),
     "follow-on-several-networks": (
         "<p>Puede escribirnos o seguir a El Diario en Facebook, Twitter o Instagram.</p>",
         "seguir",
@@ -156,6 +159,16 @@ KEEP_LINES = {
     "mentions-subscribers": "<p>Readers who subscribe to the paper pay less.</p>",
     "mentions-an-app": "<p>Police said he had tried to download an app.</p>",
     "mentions-donating": "<p>The mayor declined to donate.</p>",
+    # a store or an app named in the story's sentences (a review, a tech story)
+    "mentions-a-store": "<p>The film is available to rent on Google Play and YouTube.</p>",
+    "german-price-in-a-store": "<p>Die App kostet knapp 50 Euro im Mac App Store und setzt "
+    "macOS 14 voraus.</p>",
+    "spanish-app-in-a-store": "<p>Twitter Lite es la versión ligera de la aplicación, "
+    "disponible en la Google Play Store en once países.</p>",
+    "download-someone-elses-app": "<p>Instead of hiring a DJ, use your phone. Or download "
+    "Pandora, the free online radio app, and play music for hours.</p>",
+    "get-the-new-version-of-the-app": "<p>In order to get the new version of the app, the "
+    "store sends your device a patch.</p>",
     "an-update-note": "<p>Updated: 12.03.2026 10:15. The council has since confirmed that the "
     "quay will reopen to pedestrians in April, and that fishermen keep their moorings.</p>",
     "a-quoted-plea": '<p>"Help is on the way," the harbour master said.</p>',

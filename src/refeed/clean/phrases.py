@@ -349,10 +349,12 @@ CALL_TO_ACTION = re.compile(
     r"|\b(sign up|signup|inscrivez-vous|regístrate|anmelden|zapisz się|get|receive|join)\b"
     r".{0,60}\b(newsletter|boletín|infolettre|lettre d'information)"
     r"|^[\W_]*(our |the )?newsletter\W*$"
-    r"|\b(download|descarga|descargue|baixe|téléchargez|laden sie|get)\b.{0,30}\b(our|the|"
-    r"nuestra|la|notre|unsere|die|a nossa)\b.{0,30}\b(app|apps|application|aplicación|"
-    r"aplicativo)\b"
-    r"|\bapps? for (ios|iphone) and android\b|\b(app store|google play)\b"
+    # "download our free app", "get the NBC News app": the verb, the site's own app (a
+    # story's "download Pandora, the free radio app" names someone else's)
+    r"|\b(download|descarga|descargue|baixe|téléchargez|laden sie|get)\s+(our|the|"
+    r"nuestra|la|notre|unsere|die|a nossa)\s+((?!of\b)[\w'’.-]+\s+){0,3}(app|apps|application|"
+    r"aplicación|aplicativo)\b"
+    r"|\bapps? for (ios|iphone) and android\b"
     # paywalls, memberships, donations, citation boxes
     r"|\b(already a (subscriber|member)|log ?in (for|to (continue|read))|subscribers? only|"
     r"become a (member|subscriber)|hazte (miembro|socio)|support (our|independent) journalism|"
@@ -394,9 +396,18 @@ _CALL_HINT = re.compile(
 )
 
 
+# A store's badge ("Download on the App Store", "GET IT ON Google Play"): a few words
+# naming the store. A sentence that mentions a store ("available to rent on Google Play")
+# is the story's.
+STORE_NAME = re.compile(r"\b(app store|google play|play store|app gallery)\b", _FLAGS)
+_MAX_BADGE_WORDS = 8
+
+
 def call_to_action(text: str) -> bool:
     """The line asks the reader to follow, subscribe, download, donate, log in, share."""
-    return _CALL_HINT.search(text.lower()) is not None and CALL_TO_ACTION.search(text) is not None
+    if _CALL_HINT.search(text.lower()) is not None and CALL_TO_ACTION.search(text) is not None:
+        return True
+    return len(text.split()) <= _MAX_BADGE_WORDS and STORE_NAME.search(text) is not None
 
 
 # "Press contact:", "Kontakt:", "Contacto": the label over a press release's contact block.

@@ -103,6 +103,23 @@ def test_sighup_reloads_the_config_retires_removed_sources_and_refuses_a_bad_fil
     assert daemon.logged("stopped")
 
 
+def test_a_reload_retires_a_removed_source_only_after_its_running_cycle_has_written(
+    site: Site, tmp_path: Path
+) -> None:
+    feeds = tmp_path / "feeds"
+    slow = _feed(site, "slow", "Slow news")
+    site.add("slow/a.html", NIGHT_TRAIN.read_bytes(), delay=2.0)  # the cycle is mid-flight
+    config = _config(tmp_path / "config.yaml", {"slow": slow})
+    with _daemon(config) as daemon:
+        daemon.wait_for(lambda: daemon.logged("daemon started"))
+        time.sleep(0.5)
+        _config(config, {"new": _feed(site, "new", "New news")})
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for(lambda: daemon.logged("reloaded"))
+        assert daemon.logged("slow: 1 new"), "the reload did not let the running cycle finish"
+        assert not any(feeds.glob("slow.*")), "the running cycle wrote after the retirement"
+
+
 def test_run_retires_the_feeds_of_a_source_removed_from_the_config(
     site: Site, tmp_path: Path
 ) -> None:

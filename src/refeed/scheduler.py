@@ -172,6 +172,7 @@ class _Daemon:
             log.error("reload refused, the running config stays: %s", exc)
             return
         old, self.config = self.config, new
+        began_before = list(self.running)  # cycles on the old config, which may still publish
         before = {s.name: (s, old.schedule_of(s)) for s in old.sources if s.enabled}
         after = {s.name: (s, new.schedule_of(s)) for s in new.sources if s.enabled}
         if fetch_settings(new) != fetch_settings(old):  # running cycles keep the old fetcher
@@ -183,6 +184,8 @@ class _Daemon:
             self.schedule(after[name][0], _soon())
         if self.app is not None:
             self.app.state.reconfigure(new)
+        # a removed source's running cycle finishes first: retired before, it would write again
+        await asyncio.gather(*began_before, return_exceptions=True)
         await asyncio.to_thread(retire_removed, new)
         log.info(
             "reloaded %s: %d sources (added: %s; removed: %s; changed: %s)",

@@ -60,7 +60,9 @@ def load_scorer(devset: Path) -> ModuleType:
 def _refeed(data: bytes, url: str, content_type: str) -> str:
     from refeed.article import process
 
-    return process(data, url=url, content_type=content_type).text
+    # the HTML, as `refeed extract` prints it (its text would show a code sample's tags
+    # as text, which a scorer reading HTML-looking output then strips)
+    return process(data, url=url, content_type=content_type).html
 
 
 def _refeed_rules(data: bytes, url: str, content_type: str) -> list[str]:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from pages import STORY as P
 from pages import URL, page
 from refeed.article import Rules, process, process_text
+from refeed.dom import parse_fragment
 from refeed.sanitize import sanitize
 
 
@@ -231,6 +232,27 @@ def test_mathml_is_published_as_its_text_without_tex() -> None:
     article = process(page(f"<p>When {formula}, there are two solutions to it.</p>"), url=URL)
     assert "When a ≠ 0, there are two solutions to it." in " ".join(article.text.split())
     assert "neq" not in article.text and "<math" not in article.html
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<body>\n  A page whose whole story is this one loose line of text.\n</body>",
+        "<body>Words <b>in bold</b> and <a href='/x'>a link</a>, no block at all.</body>",
+    ],
+)
+def test_a_story_of_bare_text_is_published_as_a_paragraph(body: str) -> None:
+    article = process(f"<html><head><title>T</title></head>{body}</html>".encode(), url=URL)
+    tree = parse_fragment(article.html)
+    paragraphs = tree.findall(".//p")
+    assert len(paragraphs) == 1, article.html
+    assert " ".join(paragraphs[0].text_content().split()) == " ".join(article.text.split())
+
+
+def test_a_story_with_paragraphs_gains_no_wrapper() -> None:
+    article = process(page(), url=URL)
+    tree = parse_fragment(article.html)
+    assert not tree.xpath(".//p[.//p]") and len(tree.findall(".//p")) == len(P), article.html
 
 
 def test_plain_text_goes_through_the_same_cleaner() -> None:

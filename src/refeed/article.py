@@ -235,6 +235,7 @@ def _finish(
     clean.clean_content(content, url, trace, titles=meta.titles)
     fingerprints = learnt.fingerprints(content)  # before what was learnt is applied
     learnt.remove_learnt(content, trace, template=rules.template, other_titles=rules.other_titles)
+    _paragraph_of_bare_text(content)
     safe = sanitize(lxml.html.tostring(content, encoding="unicode"))
     article = Article(
         url=url,
@@ -254,6 +255,18 @@ def _finish(
     if kept is not None:  # refeed.explain: which of the page's elements the story holds
         kept.append((article, content))
     return article
+
+
+def _paragraph_of_bare_text(content: HtmlElement) -> None:
+    """A story that is a bare run of text (no block in it) becomes one paragraph: a feed
+    reader styles ``<p>``, and a reader of the HTML sees a paragraph, not a loose line."""
+    if not text_of(content) or any(el.tag in _BLOCK_TAGS for el in content.iterdescendants()):
+        return
+    paragraph = lxml.html.Element("p")
+    paragraph.text, content.text = content.text, None
+    for child in list(content):
+        paragraph.append(child)  # its tail goes with it
+    content.append(paragraph)
 
 
 # refeed.explain collects here each article made and the tree it was made of

@@ -225,3 +225,31 @@ def test_space_folding_changes_nothing_a_reader_sees(doc: str) -> None:
     assert " ".join(folded.text_content().split()) == " ".join(plain.text_content().split())
     assert texts(folded, "pre") == texts(plain, "pre")
     assert texts(folded, "textarea") == texts(plain, "textarea")
+
+
+_WORDS = st.lists(
+    st.sampled_from(["word", "a", "Ъ", "日本語", " ", "  ", "\n", "\xa0", "\u2003", "<b>", "</b>",
+                     "<p>", "</p>", "<span>", "</span>"]),
+    max_size=60,
+).map("".join)  # fmt: skip
+
+
+@FUZZ
+@given(doc=_WORDS, limit=st.integers(min_value=0, max_value=40), remembered=st.booleans())
+def test_short_text_is_the_text_when_short_and_none_when_long(
+    doc: str, limit: int, remembered: bool
+) -> None:
+    """:func:`refeed.dom.short_text` stops reading a long element early: it must still
+    give exactly :func:`refeed.dom.text_of` for every element at most *limit* long."""
+    from contextlib import nullcontext
+
+    from refeed.dom import remembering_text, short_text, text_of
+
+    root = parse_html(f"<html><body><div>{doc}</div></body></html>")
+    with remembering_text() if remembered else nullcontext():
+        for el in root.iter():
+            first = short_text(el, limit)  # before text_of has remembered anything
+            text = text_of(el)
+            expected = text if len(text) <= limit else None
+            assert first == expected
+            assert short_text(el, limit) == expected  # and again, now remembered

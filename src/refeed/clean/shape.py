@@ -6,7 +6,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from refeed.dom import text_of
+from refeed.dom import short_text, text_of
 
 BLOCKS = frozenset(
     (
@@ -45,8 +45,8 @@ def headline_shaped(el: HtmlElement) -> bool:
     """Short, one line, and not a sentence: how another story's headline looks."""
     if el.tag not in LINE_BLOCKS or len(el) > 3:
         return False
-    text = text_of(el)
-    if not text or len(text) > MAX_HEADLINE_CHARS:
+    text = short_text(el, MAX_HEADLINE_CHARS)
+    if not text:
         return False
     return bool(TRUNCATED.search(text)) or not text.endswith((".", ":", ";"))
 

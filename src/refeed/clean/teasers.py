@@ -22,10 +22,11 @@ from refeed.clean.shape import (
     link_text_ratio,
 )
 from refeed.clean.trace import Trace
-from refeed.dom import text_of
+from refeed.dom import short_text, text_of
 from refeed.urls import site_of
 
 MAX_INLINE_CHARS = 250
+_MAX_LINE_CHARS = max(MAX_INLINE_CHARS, MAX_HEADLINE_CHARS)  # no inline teaser is longer
 
 
 def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
@@ -40,7 +41,9 @@ def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
     for p in list(root.iter("p", "div", "li", "h2", "h3", "h4", "h5", "h6")):
         if p.getparent() is None:
             continue
-        text = text_of(p)
+        text = short_text(p, _MAX_LINE_CHARS)
+        if text is None:
+            continue  # longer than any inline teaser or linked headline
         label = INLINE_LABEL.match(text)
         if label and len(text) <= MAX_INLINE_CHARS and _inline_teaser(p, text, label.end()):
             trace.drop(p, "teaser", f"inline {label.group(1)!r} line", text)
@@ -77,8 +80,8 @@ def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
 def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
     if len(el) > 3:
         return  # a heading holds a few inline elements at most
-    text = text_of(el)
-    if not text or len(text) > _MAX_HEADING_CHARS or not TEASER_HEADING.match(text):
+    text = short_text(el, _MAX_HEADING_CHARS)
+    if not text or not TEASER_HEADING.match(text):
         return
     if len(el) and any(child.tag in ("ul", "ol", "p") for child in el):
         return  # a container, not a heading: its runs are judged below
@@ -177,8 +180,8 @@ def _teaser_block(el: HtmlElement, site: str) -> bool:
 
 def _teaser_item(el: HtmlElement, site: str) -> bool:
     """One headline-shaped block: short and a link, or cut off with an ellipsis."""
-    text = text_of(el)
-    if not text or len(text) > MAX_HEADLINE_CHARS:
+    text = short_text(el, MAX_HEADLINE_CHARS)
+    if not text:
         return False
     if TRUNCATED.search(text):
         return True

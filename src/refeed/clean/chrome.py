@@ -309,10 +309,16 @@ def role_words(el: HtmlElement) -> frozenset[str]:
 _NONE: frozenset[str] = frozenset()
 
 
-@lru_cache(maxsize=8192)
 def _role_words(raw: str) -> frozenset[str]:
+    return _NONE.union(*map(_name_role_words, raw.split()))
+
+
+@lru_cache(maxsize=16384)
+def _name_role_words(name: str) -> frozenset[str]:
+    """The role words of one class name or id: remembered by name, as most names recur
+    from element to element and page to page where the whole attribute (an id) does not."""
     words: set[str] = set()
-    for parts in name_tokens_of(raw):
+    for parts in name_tokens_of(name):
         if not parts or parts[0] in _STATES:
             continue
         kept = parts

@@ -58,7 +58,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
     _remove_repeats(content, trace)
     _remove_contact_block(content, trace)
     title_keys = {text_key(t) for t in titles} - {""}
-    if text_key(text_of(content)) in title_keys:
+    if _only_the_title(text_of(content), title_keys):
         title_keys = set()  # the title is all there is: keep it
     entry_times = _entry_times(content)
     for el in list(content.iter(*BLOCKS, "span", "small")):
@@ -91,6 +91,17 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
         else:
             if _orphan_label(el, text):
                 trace.drop(el, "navigation", "a label with nothing under it", text)
+
+
+def _only_the_title(text: str, title_keys: set[str]) -> bool:
+    if not title_keys:
+        return False
+    # the key of a text's start is the start of its key: a start whose key is longer than
+    # every title's settles it without reading a long story to its end
+    longest = max(map(len, title_keys))
+    if len(text_key(text[: 2 * longest + 64])) > longest:
+        return False
+    return text_key(text) in title_keys
 
 
 def _entry_times(content: HtmlElement) -> set[HtmlElement]:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from refeed.clean.chrome import chrome_kind
-from refeed.dom import text_of
+from refeed.dom import short_text
 from refeed.extract import siterule
 from refeed.siterules import Link, SiteConfig
 from refeed.urls import web_url
@@ -70,10 +70,11 @@ def _next_by_number(root: HtmlElement, url: str) -> str | None:
     """A ``rel="next"`` link or a pager link to this page's address, one page on."""
     current = page_number(url) or (first_page_key(url), 1)
     labels = _NEXT_WORDS | {str(current[1] + 1)}
+    longest = max(map(len, labels))  # lower-casing never shortens a text
     candidates = [
         el.get("href")
         for el in root.iter("link", "a")
-        if ("next" in _rel(el) or (el.tag == "a" and text_of(el).lower() in labels))
+        if ("next" in _rel(el) or (el.tag == "a" and _label(el, longest) in labels))
         and not _in_comments(el)  # a comment section's own pager pages its comments
     ]
     for href in candidates:
@@ -86,6 +87,11 @@ def _next_by_number(root: HtmlElement, url: str) -> str | None:
         if numbered is not None and numbered[1] == current[1] + 1 and numbered[0] == current[0]:
             return target
     return None
+
+
+def _label(el: HtmlElement, longest: int) -> str:
+    text = short_text(el, longest)
+    return "" if text is None else text.lower()
 
 
 def _in_comments(el: HtmlElement) -> bool:

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -253,3 +253,26 @@ def test_short_text_is_the_text_when_short_and_none_when_long(
             expected = text if len(text) <= limit else None
             assert first == expected
             assert short_text(el, limit) == expected  # and again, now remembered
+
+
+_SPACED = st.lists(
+    st.one_of(
+        st.sampled_from([" ", "  ", "\n", "\t", "\r", "\xa0", "\u2003", "\x0b", "word", "Ъ"]),
+        st.builds(lambda c, n: c * n, st.sampled_from([" ", "\xa0", " \xa0", "\t"]),
+                  st.integers(min_value=100, max_value=300)),
+    ),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@FUZZ
+@given(text=_SPACED)
+@example(text="a" + "\xa0" * 300 + "b")  # a long run of no-break spaces: 255 spaces, then one
+@example(text="a" + " \xa0" * 130 + "b")
+@example(text=" a  \u2003 b ")
+def test_readability_measures_every_text_as_its_own_clean_would(text: str) -> None:
+    """refeed answers readability's ``clean`` sooner (refeed.extract.story): always with
+    the library's own answer."""
+    from refeed.extract import story
+
+    assert story._clean(text) == story._library_clean(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -296,9 +297,15 @@ def _is_alt_text(el: HtmlElement, text: str) -> bool:
         if neighbour is None:
             continue
         for img in neighbour.iter("img"):
-            if key in (text_key(img.get("alt") or ""), text_key(img.get("title") or "")):
+            if key in _picture_keys(img.get("alt") or "", img.get("title") or ""):
                 return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def _picture_keys(alt: str, title: str) -> tuple[str, str]:
+    """The keys of a picture's alt and title (asked of every line beside it)."""
+    return text_key(alt), text_key(title)
 
 
 def _is_credit(el: HtmlElement, text: str) -> bool:

@@ -181,6 +181,10 @@ KEEP_LINES = {
     "sentence-starting-with-by": "<p>By the end of the year, the authority hopes to have "
     "chosen a builder.</p>",
     "heading-starting-with-by": "<h2>By the numbers</h2>",
+    "heading-over-the-next-picture": '<h2>The old deck</h2><img src="/deck.jpg" alt="deck">'
+    '<h2>Die neue Brücke</h2><img src="/bruecke.jpg" alt="Brücke">',
+    "russian-heading-closing-a-picture-box": '<div><img src="/pier.jpg" alt="причал">'
+    "<h3>Новый причал</h3></div>",
     "story-sentence-about-twitter": "<p>The harbour master wrote on Twitter that the closure "
     "was unavoidable, and asked the city's residents to follow the works online, where the "
     "authority publishes a weekly report on the state of the piles and the cost so far.</p>",

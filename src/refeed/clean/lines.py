@@ -75,15 +75,15 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
         text = text_of(el)
         if not text or len(text) > MAX_LINE_CHARS:
             continue
+        if el.tag in HEADINGS:  # a heading, even right under a picture, is no caption
+            if text_key(text) in title_keys and _opens(content, el):
+                trace.drop(el, "title", "the article's title again", text)
+            continue
         if _caption_in_picture_box(el, text):
             trace.drop_text(el, "caption", "a caption under its picture, in the picture's box")
             continue
         if _caption_after_picture(el, text):
             trace.drop(el, "caption", "a caption closing the picture's box", text)
-            continue
-        if el.tag in HEADINGS:
-            if text_key(text) in title_keys and _opens(content, el):
-                trace.drop(el, "title", "the article's title again", text)
             continue
         for kind, rule, test in _LINE_RULES:
             if test(el, text):

@@ -562,6 +562,25 @@ def test_a_tables_rows_chosen_without_their_table_keep_their_cells_apart() -> No
     assert f"Pier 3 {STORY[3]}" in " ".join(article.text.split())
 
 
+def test_a_table_chosen_by_its_body_keeps_its_caption_and_column_names() -> None:
+    """readability chooses a list article's <tbody> (the densest box): the table's caption
+    and head come back with it, in any language."""
+    rows = "".join(
+        f"<tr><td>Pier {i}</td><td>{STORY[i % 4]} Pier {i}, surveyed in May.</td></tr>"
+        for i in range(8)
+    )
+    table = (
+        "<table><caption>Die Anleger des Hafens</caption><thead><tr><th>Anleger</th>"
+        f"<th>Zustand</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    body = f"<html><body><div><p>The piers.</p>{table}</div></body></html>".encode()
+    article = process(body, url=URL)
+    text = " ".join(article.text.split())
+    assert "Die Anleger des Hafens" in text and "Anleger Zustand" in text, article.html
+    assert text.index("Anleger Zustand") < text.index("Pier 0")
+    assert article.html.count("<table>") == 1 and "<th>Zustand</th>" in article.html
+
+
 def test_a_list_readability_drops_for_its_links_comes_back() -> None:
     links = ("structural survey of 2024", "ban on heavy lorries", "temporary southern pontoon")
     rest = ("found rot in half of the piles", "has held since the floods", "opens in January")

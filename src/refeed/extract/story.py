@@ -13,7 +13,7 @@ from lxml.html import HtmlElement
 from readability import Document
 from readability.readability import Unparseable
 
-from refeed.dom import remembering_text
+from refeed.dom import remembering_text, text_of
 from refeed.errors import ParseError
 from refeed.extract.lead import lead_paragraph, lead_picture
 from refeed.extract.parts import better_container
@@ -82,6 +82,7 @@ def main_content(root: HtmlElement, url: str, fallback: HtmlElement | None = Non
             wrapper.append(content)
         content = wrapper
     mend_tables(content)
+    restore_table_heads(root, content)
     with remembering_text():  # nothing below changes the page's tree
         better = better_container(root, content, url, fallback)
         if better is not None:
@@ -151,6 +152,28 @@ def mend_tables(content: HtmlElement) -> None:
         parent = row.getparent()
         if parent is not None and parent.tag not in _ROW_GROUPS:
             _wrap(row, "table")
+
+
+def restore_table_heads(page: HtmlElement, content: HtmlElement) -> None:
+    """Give a table of the story that has lost its caption and head (readability chose
+    its ``<tbody>``, the densest box of a list article) those of its table on the page:
+    the columns' names and what the table is about are the story's too."""
+    for table in content.iter("table"):
+        if table.find("thead") is not None or table.find("caption") is not None:
+            continue
+        row = next((r for r in table.iter("tr") if text_of(r)), None)
+        if row is None:
+            continue
+        first = text_of(row)
+        for page_row in page.iter("tr"):
+            if text_of(page_row) != first:
+                continue
+            page_table = next(page_row.iterancestors("table"), None)
+            parts = [] if page_table is None else page_table.findall("caption")
+            parts += [] if page_table is None else page_table.findall("thead")
+            for at, part in enumerate(parts):
+                table.insert(at, copy.deepcopy(part))
+            break
 
 
 def _wrap(el: HtmlElement, tag: str) -> None:

@@ -407,6 +407,35 @@ def test_chrome_is_removed_by_its_name(around: str, needle: str, kind: str) -> N
     assert any(r.kind == kind for r in article.removals), article.removals
 
 
+PLAYER = (
+    '<div class="vp-player"><video src="/v.mp4"></video><div class="vp-play-controls">'
+    '<div class="vp-tooltip">Captions not available</div><div class="vp-settings">Quality '
+    'Auto High Medium Low</div></div><div class="vjs-control-bar player-controls">'
+    "<span>Qualität</span><span>Untertitel aus</span></div></div>"
+)
+
+
+def test_a_video_players_controls_inside_the_story_go() -> None:
+    article = process(page(PLAYER), url=URL)
+    assert story_kept(article.text)
+    for label in ("Captions not available", "Quality", "Untertitel"):
+        assert label not in article.text, article.text
+    assert any(r.kind == "controls" for r in article.removals), article.removals
+
+
+def test_a_word_with_a_tooltip_and_a_story_named_for_its_controls_stay() -> None:
+    """The tooltip's text shows on hover only, and goes; the word it explains is the
+    sentence's; a story container whose class names its controls is still the story."""
+    sentence = (
+        '<p>The piles are made of <span class="tooltip">greenheart<span class="tooltip-text">'
+        "a tropical hardwood</span></span>, which lasts for decades under water.</p>"
+    )
+    body = page(sentence).replace(b"<article>", b'<article class="story has-controls">')
+    article = process(body, url=URL)
+    assert story_kept(article.text)
+    assert "made of greenheart, which lasts for decades" in " ".join(article.text.split())
+
+
 def test_a_label_with_nothing_under_it_goes() -> None:
     body = page().replace(b"</article>", b"<p><strong>More information:</strong></p></article>")
     article = process(body, url=URL)

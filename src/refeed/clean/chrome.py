@@ -140,6 +140,8 @@ _NAMED: dict[str, tuple[str, ...]] = {
         "pum",
     ),
     "tags": ("tags", "tagcloud", "keywords", "tagsnoticia"),
+    # a widget's own controls (a video player's buttons, menus and their tooltips)
+    "controls": ("controls", "playercontrols", "videocontrols", "tooltip", "tooltips"),
 }
 _PREFIXES = {
     "comments": ("commentlist", "commentsection", "kommentar", "komentarz", "comentari", "коммент"),

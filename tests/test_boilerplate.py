@@ -35,6 +35,18 @@ LINES = {
     "agency-signature": ("<p>aja/PAP</p>", "aja/PAP", "byline"),
     "date-line": ("<p>Updated: 12.03.2026 14:05</p>", "12.03.2026", "byline"),
     "category-line": ("<p>Category : Press Releases</p>", "Press Releases", "byline"),
+    "publisher-and-two-dates": (
+        '<p>Le Port | <time datetime="2026-05-04">04.05.2026 à 13h36</time> • Mis à jour le '
+        '<time datetime="2026-05-05">05.05.2026 à 20h13</time> | Par</p>',
+        "Mis à jour",
+        "byline",
+    ),
+    "german-agency-and-two-dates": (
+        "<p>dpa / Hafen-Zeitung | Veröffentlicht am <time>4. Mai 2026, 13:36 Uhr</time> · "
+        "zuletzt geändert am <time>5. Mai 2026, 20:13 Uhr</time></p>",
+        "zuletzt geändert",
+        "byline",
+    ),
     "follow-us": (
         "<p>Follow us on Twitter and Instagram for the latest updates.</p>",
         "Follow us",
@@ -181,6 +193,10 @@ KEEP_LINES = {
     "sentence-starting-with-by": "<p>By the end of the year, the authority hopes to have "
     "chosen a builder.</p>",
     "heading-starting-with-by": "<h2>By the numbers</h2>",
+    "closure-dates-in-a-list": "<ul><li>Closed from <time>1 March 2026</time> until "
+    "<time>30 June 2027</time> for repairs to the deck and the piles</li></ul>",
+    "a-sentence-between-two-dates": "<p>Repairs run from <time>1 March</time> / "
+    "<time>30 June</time> on the northern side, the harbour authority said.</p>",
     "heading-over-the-next-picture": '<h2>The old deck</h2><img src="/deck.jpg" alt="deck">'
     '<h2>Die neue Brücke</h2><img src="/bruecke.jpg" alt="Brücke">',
     "russian-heading-closing-a-picture-box": '<div><img src="/pier.jpg" alt="причал">'

@@ -338,10 +338,25 @@ def _is_date_line(el: HtmlElement, text: str) -> bool:
     ):
         return True
     words = len(text.split())
-    if el.find(".//time") is not None and words <= 10:
+    times = [text_of(t) for t in el.iter("time")]
+    if times and words <= 10:
         return True
+    if times and _META_FIELDS.search(text) and not SENTENCE_END.search(text):
+        # "Le Monde | <time> • Updated on <time> | By": dates and a few words of label
+        return _words_beside(text, times) <= _MAX_WORDS_BESIDE_TIMES
     rest = _DATE.sub(" ", text).split()
     return words <= 8 and len(rest) <= 3 and len(rest) < words and not SENTENCE_END.search(text)
+
+
+_MAX_WORDS_BESIDE_TIMES = 8
+_META_FIELDS = re.compile(r"\s[|•·—/]\s")  # fields of a metadata line, set apart
+
+
+def _words_beside(text: str, times: list[str]) -> int:
+    """The words of *text* outside its ``<time>`` elements (not "|" or "•")."""
+    for time in times:
+        text = text.replace(time, " ", 1)
+    return sum(1 for word in text.split() if any(c.isalpha() for c in word))
 
 
 def _is_legal_notice(el: HtmlElement, text: str) -> bool:

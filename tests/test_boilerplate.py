@@ -572,6 +572,47 @@ def test_a_story_cut_into_one_box_per_paragraph_is_kept_whole() -> None:
     assert story_kept(text)
 
 
+def test_a_box_of_dates_beside_the_story_is_not_put_back() -> None:
+    """A meta box above the story (the author's handle, a dateline of two <time>s) is
+    built as an entry header, not a part of the story."""
+    meta = (
+        '<div class="meta"><div class="meta-social"><a href="https://twitter.com/annlee">'
+        '@annlee</a></div><p class="dateline"><time datetime="2026-11-18">Friday 18 November '
+        '2026 18.00 GMT</time> <time datetime="2026-11-18">First published on Friday 18 '
+        "November 2026 18.00 GMT</time></p></div>"
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    body = (
+        f"<html><body><article><h1>Quay</h1>{meta}<div class='article-body'>{story}</div>"
+        "</article><aside><a href='/x'>x</a></aside></body></html>"
+    ).encode()
+    text = process(body, url=URL).text
+    assert story_kept(text)
+    assert "First published" not in text and text.startswith(STORY[0])
+
+
+@pytest.mark.parametrize(
+    ("box", "entry"),
+    [
+        (f"<div><h3>Lighthouse</h3><p>{STORY[0]}</p><p>Due <time>30 June</time>.</p></div>", False),
+        (f'<div><h3 id="n"><a href="#n">What comes next</a></h3><p>{STORY[1]}</p></div>', False),
+        (
+            f'<div><h3><a href="/2026/11/ferry.html">Ferry times</a></h3><p>{STORY[1]}</p></div>',
+            True,
+        ),
+        (f'<div><span class="postdate">12.05.2026</span><p>{STORY[2]}</p></div>', True),
+        (f"<div><p><time>12 мая 2026</time> Анна</p><p>{STORY[2]}</p></div>", True),
+    ],
+)
+def test_a_box_is_another_entry_by_its_linked_heading_or_its_own_date(
+    box: str, entry: bool
+) -> None:
+    from refeed.dom import parse_fragment
+    from refeed.extract.parts import _another_entry
+
+    assert _another_entry(parse_fragment(box)[0]) is entry
+
+
 def test_a_list_article_keeps_its_introduction_above_the_table() -> None:
     """A list article: its rows are a table's cells, which readability keeps alone; the
     paragraphs introducing the table, beside it in the same box, come back."""

@@ -221,6 +221,8 @@ def _story_siblings(
         text = text_of(sibling)
         if squash(text)[:80] in story or not _story_part(sibling, text):
             continue
+        if _another_entry(sibling):
+            continue
         previous = siblings[i - 1] if i else None
         if (
             previous is not None
@@ -239,6 +241,30 @@ def _story_part(el: HtmlElement, text: str) -> bool:
         return False
     opening = text[:150]
     return not (phrases.TEASER_HEADING.match(opening) or phrases.call_to_action(opening))
+
+
+def _another_entry(box: HtmlElement) -> bool:
+    """A box built as an entry of its own, not a part of the story beside it: a card
+    (its heading is a link to elsewhere) or a post or comment with its own date above its
+    text (a ``<time>`` or a box named for the date, before its first paragraph)."""
+    for el in box.iter():
+        if el is box or not isinstance(el, HtmlElement):
+            continue
+        if el.tag in _ENTRY_HEADINGS:
+            text = text_of(el)
+            links = [a for a in el.iter("a") if not (a.get("href") or "#").startswith("#")]
+            if text and links and link_text_ratio(el, text) >= _LINKED_HEADING:
+                return True
+        elif el.tag == "time" or name_words(el) & _DATE_WORDS:
+            return True
+        elif el.tag == "p" and len(text_of(el)) >= _MIN_PROSE_CHARS:
+            return False  # the text has begun: a date further down is the story's
+    return False
+
+
+_ENTRY_HEADINGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+_LINKED_HEADING = 0.9
+_DATE_WORDS = frozenset(("date", "dateline", "timestamp", "pubdate", "posted", "postdate"))
 
 
 def _alike(a: HtmlElement, b: HtmlElement) -> bool:

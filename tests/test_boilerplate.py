@@ -452,6 +452,54 @@ def test_a_word_with_a_tooltip_and_a_story_named_for_its_controls_stay() -> None
     assert "made of greenheart, which lasts for decades" in " ".join(article.text.split())
 
 
+def _with_after_story(after: str) -> bytes:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        f"<html><body><div id='content'><h1>Quay</h1><div>{story}</div>{after}</div></body></html>"
+    ).encode()
+
+
+COMMENT_SECTIONS = {
+    "german": '<div class="titlebar">Kommentare</div><div><h3>#1 Kommentar von Anna</h3>'
+    "26. März 2026, 16:19<p>Danke für den Bericht, endlich tut sich etwas am Kai.</p></div>",
+    "wordpress-thoughts-on": "<h3>2 thoughts on “Quay to be rebuilt”</h3><ol><li><p>Ann "
+    "says: It was about time the quay was repaired, the piles were rotten.</p></li><li><p>"
+    "Bob says: Forty million euros seems a lot for a quay so few boats use.</p></li></ol>",
+    "russian-with-count": "<h4>Комментарии (2)</h4><div><p>Анна: давно пора отремонтировать "
+    "причал.</p></div><div><p>Борис: сорок миллионов — слишком много.</p></div>",
+}
+
+
+@pytest.mark.parametrize("case", COMMENT_SECTIONS)
+def test_a_comment_section_known_only_by_its_label_goes(case: str) -> None:
+    article = process(_with_after_story(COMMENT_SECTIONS[case]), url=URL)
+    assert story_kept(article.text)
+    for word in ("Danke", "about time", "давно", "Kommentare", "thoughts on", "Комментарии"):
+        assert word not in article.text, article.text
+    assert any(r.kind == "comments" for r in article.removals), article.removals
+
+
+KEEP_COMMENT_LABELS = {
+    # a story's own section so named, holding most of the story
+    "a-section-named-comments": "<h2>Comments</h2>" + "".join(f"<p>{p} {p}</p>" for p in STORY),
+    "a-sentence-opening-with-comments": "<p>Comments from residents were collected by the "
+    "council over the summer and published with the plans.</p><p>Most were in favour.</p>",
+    "a-table-column": "<table><tr><th>Pier</th><th>Comment</th></tr><tr><td>North</td>"
+    "<td>Rotten piles, closed to lorries since the spring floods.</td></tr></table>",
+}
+
+
+@pytest.mark.parametrize("case", KEEP_COMMENT_LABELS)
+def test_what_only_looks_like_a_comment_section_stays(case: str) -> None:
+    from refeed.article import html_to_text
+
+    after = KEEP_COMMENT_LABELS[case]
+    article = process(_with_after_story(after), url=URL)
+    assert story_kept(article.text)
+    assert " ".join(html_to_text(after).split()) in " ".join(article.text.split())
+    assert not any(r.kind == "comments" for r in article.removals), article.removals
+
+
 def test_a_label_with_nothing_under_it_goes() -> None:
     body = page().replace(b"</article>", b"<p><strong>More information:</strong></p></article>")
     article = process(body, url=URL)

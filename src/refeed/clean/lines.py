@@ -58,6 +58,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
     _remove_more_links(content, trace)
     _remove_repeats(content, trace)
     _remove_contact_block(content, trace)
+    _remove_comment_section(content, trace)
     title_keys = {text_key(t) for t in titles} - {""}
     if _only_the_title(text_of(content), title_keys):
         title_keys = set()  # the title is all there is: keep it
@@ -147,6 +148,42 @@ def _remove_contact_block(content: HtmlElement, trace: Trace) -> None:
 
 
 _MAX_CONTACT_CHARS = 800
+
+
+def _remove_comment_section(content: HtmlElement, trace: Trace) -> None:
+    """A comment section without a name that says so: a "Comments" label ("3 Kommentare",
+    "2 thoughts on ...") and what follows it to the end of the story, when the story
+    before it holds more text than all of that (the story comes first, its readers'
+    comments after)."""
+    total = len(text_of(content))
+    for el in content.iter(*LINE_BLOCKS):
+        if el is content or not is_leaf_block(el):
+            continue
+        text = text_of(el)
+        if len(text) > _MAX_LABEL_CHARS or not phrases.COMMENTS_LABEL.match(text):
+            continue
+        if el.tag in _CELLS or any(a.tag in _CELLS for a in el.iterancestors()):
+            continue  # a table's column, a list's item: not a section's label
+        after = _following_to_the_end(el, content)
+        shown = sum(len(text_of(block)) for block in after)
+        if after and shown and total - shown - len(text) > shown:
+            trace.drop(el, "comments", "a comment section, by its label", text)
+            for block in after:
+                trace.drop(block, "comments", "a comment section, by its label")
+        return  # the first label decides
+
+
+_MAX_LABEL_CHARS = 80
+
+
+def _following_to_the_end(el: HtmlElement, content: HtmlElement) -> list[HtmlElement]:
+    """The siblings after *el*, then those after its parent, and so on up to *content*."""
+    following: list[HtmlElement] = []
+    node = el
+    while node is not content and node.getparent() is not None:
+        following.extend(s for s in node.itersiblings() if isinstance(s, HtmlElement))
+        node = node.getparent()
+    return following
 
 
 def _remove_repeats(content: HtmlElement, trace: Trace) -> None:

@@ -410,6 +410,20 @@ def call_to_action(text: str) -> bool:
     return len(text.split()) <= _MAX_BADGE_WORDS and STORE_NAME.search(text) is not None
 
 
+# "Comments", "3 Kommentare", "Commentaires (12)", "2 thoughts on “<title>”": the label
+# over a comment section, the whole of a short block.
+COMMENTS_LABEL = re.compile(
+    r"^[\W_]*(\d+\s+)?"
+    r"(comments?|reader comments|responses|replies|discussion|kommentare?|leserkommentare|"
+    r"commentaires?|réactions|comentarios?|comentários?|commenti|komentarze?|komentáře|"
+    r"reacties|kommentarer|kommentit|hozzászólások|yorumlar|yorum|комментарии|комментариев|"
+    r"коментарі|коментари|σχόλια|תגובות|التعليقات|تعليقات|评论|留言|コメント|댓글)"
+    r"(\s*[(\[]\d+[)\]])?[\s:.]*$"
+    r"|^[\W_]*\d+\s+(thoughts|responses|replies|comments)\s+(on|to)\s+\S",
+    _FLAGS,
+)
+
+
 # "Press contact:", "Kontakt:", "Contacto": the label over a press release's contact block.
 CONTACT_LABEL = re.compile(
     r"^[\W_]*(press |media |presse|medien|pressekontakt|pressestelle|presse-?)?\s*"

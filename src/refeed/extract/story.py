@@ -158,7 +158,7 @@ def restore_table_heads(page: HtmlElement, content: HtmlElement) -> None:
     """Give a table of the story that has lost its caption and head (readability chose
     its ``<tbody>``, the densest box of a list article) those of its table on the page:
     the columns' names and what the table is about are the story's too."""
-    for table in content.iter("table"):
+    for table in list(content.iter("table")):  # the tables change below
         if table.find("thead") is not None or table.find("caption") is not None:
             continue
         row = next((r for r in table.iter("tr") if text_of(r)), None)

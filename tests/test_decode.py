@@ -174,6 +174,38 @@ def test_meta_utf8_over_legacy_bytes_is_caught(encoding: str) -> None:
     assert result.warnings == ("declared utf-8 in <meta> but bytes are not utf-8",)
 
 
+@pytest.mark.parametrize("label", ["gb2312", "windows-1251", "iso-8859-1", "shift_jis"])
+@pytest.mark.parametrize("where", ["http", "meta"])
+def test_legacy_label_over_utf8_bytes_is_caught(label: str, where: str) -> None:
+    # a template's or server's default charset over a page saved as UTF-8
+    html = page(head=meta_charset(label) if where == "meta" else "")
+    content_type = f"text/html; charset={label}" if where == "http" else "text/html"
+    result = decode(html.encode("utf-8"), content_type)
+    assert (result.text, result.encoding, result.source) == (html, "utf-8", where)
+    place = "HTTP header" if where == "http" else "<meta>"
+    declared = normalize_label(label)
+    assert result.warnings == (f"declared {declared} in {place} but bytes are utf-8",)
+
+
+def test_one_utf8_letter_under_latin1_header_is_utf8() -> None:
+    result = decode("<p>Caf\u00e9 au lait</p>".encode(), "text/html; charset=iso-8859-1")
+    assert (result.text, result.encoding) == ("<p>Caf\u00e9 au lait</p>", "utf-8")
+
+
+@pytest.mark.parametrize("encoding", [*LEGACY, "windows-1252", "gb18030", "cp932"])
+def test_legacy_text_is_never_taken_for_utf8(encoding: str) -> None:
+    text = {
+        "windows-1252": "Le caf\u00e9 na\u00eft \u00e0 l\u2019aube, d\u00e9j\u00e0 \u00ab pr\u00eat \u00bb.",
+        "gb18030": "\u8c37\u6b4c\u5728\u4eba\u5de5\u667a\u80fd\u9886\u57df\u53d6\u5f97\u8fdb\u5c55",
+        "cp932": "\u4eca\u65e5\u306f\u6674\u308c\u3067\u3059\u3002\u6771\u4eac\u306e\u6e2f",
+    }
+    body = text.get(encoding, RUSSIAN)
+    html = page(head=meta_charset(encoding), body=body, title=body[:12])
+    result = decode(html.encode(encoding))
+    assert (result.text, result.encoding, result.source) == (html, encoding, "meta")
+    assert result.warnings == ()
+
+
 def test_utf8_with_a_stray_byte_keeps_declared_utf8() -> None:
     html = page(head=meta_charset("utf-8"))
     raw = html.encode("utf-8").replace(b"<h1>", b"<h1>\xa0", 1)

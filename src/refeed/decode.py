@@ -3,8 +3,9 @@
 The order follows WHATWG "encoding sniffing": byte order mark, then the HTTP ``Content-Type``
 charset, then a ``<meta>`` prescan (and the ``<?xml encoding?>`` declaration), then detection
 (UTF-8 if the bytes are UTF-8, else charset-normalizer), then windows-1252.  A declared charset
-that is plainly wrong (UTF-8 over bytes that are not UTF-8, UTF-16 over bytes without a NUL) is
-skipped with a warning.  :func:`decode` never raises.
+that is plainly wrong (UTF-8 over bytes that are not UTF-8, UTF-16 over bytes without a NUL, a
+legacy charset over bytes that are valid UTF-8 with non-ASCII characters) is skipped with a
+warning.  :func:`decode` never raises.
 """
 
 from __future__ import annotations
@@ -187,6 +188,11 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
             warnings.append(f"declared utf-8 in {_PLACE[source]} but bytes are not utf-8")
         elif encoding.startswith("utf-16") and body and b"\x00" not in body[:4096]:
             warnings.append(f"declared {encoding} in {_PLACE[source]} but bytes are not utf-16")
+        elif _plainly_utf8(body):
+            # Valid UTF-8 with multi-byte characters is next to impossible in a legacy
+            # charset's text: the declaration is a server's or template's default.
+            warnings.append(f"declared {encoding} in {_PLACE[source]} but bytes are utf-8")
+            return Decoded(body.decode("utf-8"), "utf-8", source, tuple(warnings))
         else:
             return Decoded(_decode(body, encoding, warnings), encoding, source, tuple(warnings))
 
@@ -275,6 +281,17 @@ def _try_utf8(body: bytes) -> tuple[str | None, int]:
     bad = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
     valid_multibyte = len(text) - len(text.encode("ascii", "ignore")) - bad
     return (text if valid_multibyte >= 10 * bad else None), bad
+
+
+def _plainly_utf8(body: bytes) -> bool:
+    """Whether ``body`` is strictly valid UTF-8 holding at least one multi-byte character."""
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf8_result(text: str, bad: int, source: str, warnings: list[str]) -> Decoded:

@@ -1061,3 +1061,79 @@ def test_a_definition_list_readability_kept_in_part_is_not_put_back_twice() -> N
     assert story_kept(text)
     for i, term in enumerate(terms):
         assert text.count(f"as a label ({i})") == 1, term
+
+
+# -- the story's notes, in a box of their own after it --------------------------------------
+
+NOTES = {
+    # (the markers in the story, the notes box after the story's box, a note's text)
+    "markdown-en": (
+        '<sup id="fnref:1"><a href="#fn:1">1</a></sup>',
+        '<div class="footnotes"><ol><li id="fn:1"><p>The authority\'s statement of 14 March, '
+        "quoted in full in the council minutes.</p></li></ol></div>",
+        "quoted in full in the council minutes",
+    ),
+    "wiki-ru": (
+        '<sup class="reference"><a href="#cite_note-1">[1]</a></sup>'
+        '<sup class="reference"><a href="#cite_note-2">[2]</a></sup>',
+        '<h2>Примечания</h2><div class="reflist"><ol class="references">'
+        '<li id="cite_note-1">Отчёт портового управления за 2025 год, с. 12.</li>'
+        '<li id="cite_note-2">Протокол заседания городского совета от 3 апреля.</li></ol></div>',
+        "Протокол заседания городского совета",
+    ),
+    "spip-fr": (
+        '<span class="spip_note_ref">&nbsp;[<a href="#nb1" class="spip_note">1</a>]</span>',
+        '<div class="notes"><p><a id="nb1" href="#nh1">[1]</a> Rapport de l\'autorité '
+        "portuaire, mars 2026, p. 4.</p></div>",
+        "Rapport de l'autorité portuaire",
+    ),
+}
+
+
+def _story_with(markers: str, after: str) -> bytes:
+    # a long story: readability keeps its box alone, and the notes after it are ours to find
+    story = "".join(f"<p>{p} {p}</p>" for p in STORY * 2)
+    story = story.replace("</p>", f"{markers}</p>", 1)
+    return (
+        "<html><body><div class='main'><h1>Quay</h1>"
+        f"<div class='story-body'>{story}</div>{after}"
+        "<div class='more'><p>Other stories from the harbour, told at length in the paper's "
+        "archive of the last ten years, with photographs.</p></div></div></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize("case", sorted(NOTES))
+def test_the_notes_the_story_points_at_are_put_back(case: str) -> None:
+    markers, after, note = NOTES[case]
+    article = process(_story_with(markers, after), url=URL)
+    assert story_kept(article.text)
+    assert note in article.text
+    assert "Other stories from the harbour" not in article.text
+    if case == "wiki-ru":
+        assert "Примечания" in article.text  # the notes' heading comes with them
+
+
+NOT_NOTES = {
+    # a comment count is a link to the page's comments, not a note
+    "comment-count": (
+        '<a href="#comments">12</a>',
+        '<div id="comments"><p>Reader one: I walk past the quay every morning and it has '
+        "looked unsafe for years, glad they finally act.</p></div>",
+        "I walk past the quay every morning",
+    ),
+    # a bracketed mark pointing at another page's place
+    "another-page": (
+        '<sup><a href="https://other.example/report.html#n1">[1]</a></sup>',
+        '<div class="refs"><ol><li id="n1">A note of another page, which this story does not '
+        "point at.</li></ol></div>",
+        "A note of another page",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_NOTES))
+def test_what_is_not_the_storys_notes_is_not_put_back(case: str) -> None:
+    markers, after, text = NOT_NOTES[case]
+    article = process(_story_with(markers, after), url=URL)
+    assert story_kept(article.text)
+    assert text not in article.text

@@ -1,11 +1,12 @@
 """The parts of a story readability left beside its choice: sibling boxes of prose, a
-thread's other posts, the story's distant sections, lists, quotes and tables its own
-cleaning dropped; and the fallbacks when its choice holds little (the densest paragraph
+thread's other posts, the story's distant sections, its notes, lists, quotes and tables its
+own cleaning dropped; and the fallbacks when its choice holds little (the densest paragraph
 container, the JSON-LD ``articleBody``)."""
 
 from __future__ import annotations
 
 import copy
+import re
 
 import lxml.html
 from lxml import etree
@@ -16,6 +17,7 @@ from refeed.clean.chrome import chrome_kind
 from refeed.clean.shape import link_text_ratio
 from refeed.clean.teasers import announced, documents
 from refeed.dom import forget_text, name_words, text_of
+from refeed.extract.metadata import page_url
 from refeed.urls import site_of
 
 
@@ -74,7 +76,8 @@ def better_container(
     boxes (a paragraph per ``<div>``, a lead in its own box) loses the rest. From the
     page elements whose text readability kept, climb a few levels and gather the
     siblings that are prose (not links, lists of headlines or buttons), keeping the
-    headings right above them. When readability kept less than half of what the page's
+    headings right above them, and the box of the notes the story's markers point at
+    (:func:`notes`). When readability kept less than half of what the page's
     densest text container holds (*fallback*, :func:`refeed.clean.story_candidate`),
     that container is taken instead.
     """
@@ -117,6 +120,9 @@ def better_container(
             before[:0] = _story_siblings(siblings[:index], story, like=anchor, exact=True)
             after.extend(_story_siblings(siblings[index + 1 :], story, like=anchor, exact=True))
         el = parent
+    chosen = {id(part) for part in before + after}
+    own = _own_addresses(root, url)
+    after.extend(n for n in notes(root, anchor, content, story, own) if id(n) not in chosen)
     if not before and not after:
         return content if thread else None
     extended = lxml.html.Element("div")
@@ -126,6 +132,107 @@ def better_container(
     for part in after:
         extended.append(copy.deepcopy(part))
     return extended
+
+
+def _own_addresses(root: HtmlElement, url: str) -> frozenset[str]:
+    """The page's own addresses (its URL, its canonical one), as a link to a place on
+    the page spells them before the ``#``: the empty one too."""
+    own = {"", url, page_url(root) or ""}
+    return frozenset(a.split("#", 1)[0].rstrip("/") for a in own)
+
+
+def notes(
+    root: HtmlElement,
+    anchor: HtmlElement,
+    content: HtmlElement,
+    story: str,
+    own: frozenset[str] = frozenset(("",)),
+) -> list[HtmlElement]:
+    """The story's notes, when they sit outside what readability kept: the box holding
+    every element the story's note markers (``[1]``, ``2``, ``*``: a short link to a
+    place on the page, *own* its addresses) point at, with the heading right above it."""
+    marks: dict[str, set[str]] = {}  # address -> the places it is linked to
+    for a in content.iter("a"):
+        address, hash_, place = (a.get("href") or "").partition("#")
+        if hash_ and place and _note_mark(a):
+            marks.setdefault(address.rstrip("/"), set()).add(place)
+    if not marks:
+        return []
+    ids = {el.get("id"): el for el in root.iter() if isinstance(el, HtmlElement) and el.get("id")}
+    wanted = {place for address, places in marks.items() if address in own for place in places}
+    if not wanted:
+        # a saved page may spell its own address as one no tag names: one address whose
+        # many places are all on this page is the page's own
+        for places in marks.values():
+            if len(places) >= _MIN_UNNAMED_MARKS and all(p in ids for p in places):
+                wanted |= places
+    # each note is the block its place is in (the place may be the note's backlink)
+    lines = [_block_of(ids[place]) for place in wanted if place in ids]
+    if not lines or any(len(text_of(line)) > _MAX_NOTE_CHARS for line in lines):
+        return []  # a section, a comment thread: no note
+    lines = [line for line in lines if squash(text_of(line))[:60] not in story]
+    if not lines:
+        return []
+    box = _common_box(lines)
+    if box is None or box is anchor or anchor in box.iterancestors():
+        return []
+    if anchor in box.iterdescendants() or chrome_kind(box) is not None:
+        return []
+    while (
+        (parent := box.getparent()) is not None and parent.tag in _NOTE_BOXES and len(parent) == 1
+    ):
+        box = parent  # the list's own box
+    found = [box]
+    previous = box.getprevious()
+    while previous is not None and previous.tag in ("style", "script"):
+        previous = previous.getprevious()
+    if (
+        previous is not None
+        and previous.tag in ("h2", "h3", "h4", "h5")
+        and squash(text_of(previous)) not in story
+    ):
+        found.insert(0, previous)
+    return found
+
+
+def _block_of(el: HtmlElement) -> HtmlElement:
+    """The element, or the block it is in."""
+    block = el
+    while block.tag not in _NOTE_BOXES and (parent := block.getparent()) is not None:
+        block = parent
+    return block
+
+
+def _common_box(blocks: list[HtmlElement]) -> HtmlElement | None:
+    """The smallest box holding every one of the blocks (below ``<body>``)."""
+    box: HtmlElement | None = blocks[0]
+    for block in blocks[1:]:
+        while box is not None and box is not block and box not in block.iterancestors():
+            box = box.getparent()
+    if box is None:
+        return None
+    box = _block_of(box)
+    return None if box.tag in ("body", "html") else box
+
+
+def _note_mark(a: HtmlElement) -> bool:
+    """A link built as a note's marker: a short mark, raised (``<sup>``) or in brackets."""
+    text = text_of(a)
+    if not _NOTE_MARK.fullmatch(text):
+        return False
+    parent = a.getparent()
+    if text[0] in "[(" or a.find("sup") is not None or (parent is not None and parent.tag == "sup"):
+        return True
+    previous = a.getprevious()
+    before = previous.tail if previous is not None else parent.text if parent is not None else ""
+    return (before or "").rstrip().endswith(("[", "(")) and (a.tail or "").startswith(("]", ")"))
+
+
+_MIN_UNNAMED_MARKS = 3
+_NOTE_BOXES = frozenset(("p", "li", "div", "ol", "ul", "dl", "section", "aside", "footer"))
+_MAX_NOTE_CHARS = 2000
+# a note's marker: a number, a letter or a sign, in brackets or not ("[1]", "[n 3]", "*")
+_NOTE_MARK = re.compile(r"[\[(]?(?:[^\W_]{1,3}(?: [^\W_]{1,3})?|[*†‡§¶]{1,3})[\])]?")
 
 
 _FALLBACK_SHARE = 0.5

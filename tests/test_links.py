@@ -176,3 +176,73 @@ def test_a_json_feed_nested_too_deeply_is_a_clean_error(site: Site, tmp_path: Pa
     [result] = asyncio.run(run_cycle(config))
     assert result.error is not None and "not a JSON feed" in result.error
     assert "internal error" not in result.error
+
+
+# -- the story's links: absolute, against the page's <base href> when it has one ----------
+
+_PROSE = (
+    "<p>The harbour authority confirmed on Tuesday that the northern quay will be rebuilt "
+    "over the next three years, at a cost of forty million euros, officials said.</p>"
+) * 4
+
+
+def _page_with(head: str, story: str) -> bytes:
+    return (
+        f"<html><head><title>Quay</title>{head}</head><body><article><h1>Quay</h1>"
+        f"{_PROSE}{story}{_PROSE}</article></body></html>"
+    ).encode()
+
+
+def _story_links(body: bytes, url: str) -> list[tuple[str, str, str]]:
+    from refeed.article import process
+
+    content = lxml.html.fragment_fromstring(process(body, url=url).html, create_parent="div")
+    return [
+        (el.tag, name, el.get(name, ""))
+        for el in content.iter("a", "img")
+        for name in ("href", "src", "srcset")
+        if el.get(name) is not None
+    ]
+
+
+def test_links_resolve_against_the_pages_base_href() -> None:
+    body = _page_with(
+        '<base href="/archive/2026/">',
+        '<p>The <a href="report.html">full report</a> is online. '
+        '<img src="quay.jpg" alt="The quay"></p>',
+    )
+    links = _story_links(body, "https://paper.example/news/quay.html")
+    assert ("a", "href", "https://paper.example/archive/2026/report.html") in links
+    assert ("img", "src", "https://paper.example/archive/2026/quay.jpg") in links
+
+
+def test_every_address_of_a_srcset_is_made_absolute() -> None:
+    body = _page_with(
+        "",
+        '<figure><img src="/img/quay.jpg" srcset="/img/quay-2x.jpg 2x, quay-3x.jpg 3x" '
+        'alt="The quay"></figure>',
+    )
+    links = _story_links(body, "https://paper.example/news/quay.html")
+    assert (
+        "img",
+        "srcset",
+        "https://paper.example/img/quay-2x.jpg 2x, https://paper.example/news/quay-3x.jpg 3x",
+    ) in links
+
+
+def test_a_link_that_cannot_be_resolved_is_dropped_not_published_relative() -> None:
+    body = _page_with("", '<p>See <a href="http://[broken/x.html">the broken link</a> here.</p>')
+    links = _story_links(body, "https://paper.example/news/quay.html")
+    assert not [link for link in links if "broken" in link[2]]
+
+
+def test_a_feeds_html_with_unreadable_links_is_cleaned_not_a_crash() -> None:
+    from refeed.article import process_html_fragment
+
+    fragment = "".join(
+        f'<li><a href="{href}">Another story {i}</a></li>'
+        for i, href in enumerate(("http://[x/a-b-c", "//[y/d-e-f", "https://]z/g-h-i"))
+    )
+    article = process_html_fragment(f"<ul>{fragment}</ul><p>The story itself.</p>")
+    assert "The story itself." in article.text
+    assert "href" not in article.html  # no unreadable link is published

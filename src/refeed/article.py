@@ -26,7 +26,16 @@ from refeed.clean import learnt
 from refeed.clean.lines import byline_author
 from refeed.clean.shape import text_key
 from refeed.decode import decode
-from refeed.dom import drop_code, flatten_math, parse_fragment, parse_html, text_of
+from refeed.dom import (
+    drop_broken_links,
+    drop_code,
+    flatten_math,
+    make_links_absolute,
+    page_base,
+    parse_fragment,
+    parse_html,
+    text_of,
+)
 from refeed.errors import ParseError
 from refeed.extract import siterule
 from refeed.extract.pagination import NO_PAGES, find_pages
@@ -128,8 +137,10 @@ def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
     clean.strip_selectors(root, rules.strip, trace)
     extract.fix_lazy_images(root)
     drop_code(root)
+    drop_broken_links(root)
+    base = page_base(root, url) if url else ""  # what the story's links resolve against
     if rules.content:
-        selected = extract.selected_content(root, url, rules.content)
+        selected = extract.selected_content(root, url, rules.content, base=base)
         if selected is not None:  # chrome inside it still goes; teasers and lines in _finish
             trace.chosen_by = f"the content selector {rules.content!r}"
             clean.prepare_selected(selected, trace)
@@ -139,8 +150,8 @@ def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
         if chosen is not None:  # refeed's own cleaning still runs inside it
             story, rule = chosen
             trace.chosen_by = f"site rule {rule.at} body: {rule.value}"
-            if url:
-                story.make_links_absolute(url, handle_failures="discard")
+            if base:
+                make_links_absolute(story, base)
             if site.prune:
                 clean.prepare_selected(story, trace)
             return _finish(story, url, trace, meta, rules)
@@ -153,7 +164,7 @@ def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
     candidate = clean.prepare(root, url, trace)
     if candidate is not None and root not in candidate.iterancestors():
         candidate = None  # the teaser cleaner took it out: a list of other stories
-    content = extract.main_content(root, url, fallback=candidate)
+    content = extract.main_content(root, url, fallback=candidate, base=base)
     structured = extract.structured_body(content, meta.body)
     if structured is not None:
         content = structured
@@ -164,19 +175,19 @@ def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
     article = _finish(content, url, trace.copy(), meta, rules)
     if len(article.text) >= _SECOND_WINS * len(text_of(candidate)):
         return article
-    other = _finish(_copy_into_div(candidate, url), url, trace, meta, rules)
+    other = _finish(_copy_into_div(candidate, base), url, trace, meta, rules)
     return other if len(other.text) > len(article.text) else article
 
 
 _SECOND_WINS = 0.5  # the first candidate, clean, holds less than this share of the second
 
 
-def _copy_into_div(el: HtmlElement, url: str) -> HtmlElement:
+def _copy_into_div(el: HtmlElement, base: str) -> HtmlElement:
     wrapper = lxml.html.Element("div")
     wrapper.append(copy.deepcopy(el))
     wrapper[0].tail = None
-    if url:
-        wrapper.make_links_absolute(url, handle_failures="discard")
+    if base:
+        make_links_absolute(wrapper, base)
     return wrapper
 
 
@@ -184,6 +195,7 @@ def process_html_fragment(fragment: str, *, url: str = "", rules: Rules = Rules(
     """Clean HTML a feed already carries (content:encoded and the like)."""
     content = parse_fragment(fragment)
     drop_code(content)
+    drop_broken_links(content)
     _absolute_links(content, url)
     return _finish(content, url, clean.Trace(), extract.Metadata(), rules)
 
@@ -204,7 +216,7 @@ def _absolute_links(content: HtmlElement, url: str) -> None:
     """Every link absolute: against *url*, and a link that cannot be resolved (no address
     to resolve it against) is dropped, since a feed reader could not follow it either."""
     if url:
-        content.make_links_absolute(url, handle_failures="discard")
+        make_links_absolute(content, url)
     for el in content.iter():
         if not isinstance(el, HtmlElement):
             continue

@@ -9,12 +9,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from itertools import pairwise
+from typing import cast
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
 from refeed.errors import ParseError
+from refeed.sanitize import srcset_candidates
+from refeed.urls import absolute_web_url
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
@@ -24,11 +28,14 @@ _NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 __all__ = [
     "HtmlElement",
+    "drop_broken_links",
     "drop_code",
     "drop_comments",
     "forget_text",
     "has_text",
+    "make_links_absolute",
     "name_words",
+    "page_base",
     "parse_fragment",
     "parse_html",
     "remembering_text",
@@ -379,3 +386,60 @@ def _words(raw: str) -> frozenset[str]:
     tokens = " ".join(token for token in raw.split() if not _ATOMIC.search(token))
     words = [w.lower() for w in _NAME_SPLIT.split(tokens) if w]
     return frozenset(words) | {a + b for a, b in pairwise(words)}
+
+
+_LINKED = etree.XPath("descendant-or-self::*[@href or @src or @cite or @poster or @srcset]")
+_LINK_ATTRIBUTES = ("href", "src", "cite", "poster")
+
+
+def make_links_absolute(el: HtmlElement, base: str) -> None:
+    """Resolve every link in *el* against *base*: ``href``, ``src``, ``cite``, ``poster``
+    and each address of a ``srcset`` (which lxml's own leaves relative). A link that cannot
+    be resolved (an unbalanced ``[`` in its host) is dropped."""
+    for node in cast("list[HtmlElement]", _LINKED(el)):
+        attrib = node.attrib
+        for name in _LINK_ATTRIBUTES:
+            value = attrib.get(name)
+            if value is None:
+                continue
+            try:
+                attrib[name] = urljoin(base, value.strip())
+            except ValueError:
+                del attrib[name]
+        srcset = attrib.get("srcset")
+        if srcset is not None:
+            resolved = []
+            for url, descriptors in srcset_candidates(srcset):
+                try:
+                    resolved.append(f"{urljoin(base, url)} {descriptors}".strip())
+                except ValueError:
+                    continue
+            if resolved:
+                attrib["srcset"] = ", ".join(resolved)
+            else:
+                del attrib["srcset"]
+
+
+def drop_broken_links(el: HtmlElement) -> None:
+    """Drop each link no URL parser can read (an unbalanced ``[`` in its host): every
+    stage after this one may split a link without guarding against it."""
+    for node in cast("list[HtmlElement]", _LINKED(el)):
+        attrib = node.attrib
+        for name in (*_LINK_ATTRIBUTES, "srcset"):
+            value = attrib.get(name)
+            if value is None or ("[" not in value and "]" not in value):
+                continue
+            try:
+                urlsplit(value.strip())
+            except ValueError:
+                del attrib[name]
+
+
+def page_base(root: HtmlElement, url: str) -> str:
+    """The address the page's links are relative to: its first ``<base href>`` (itself
+    relative to *url*) when that is a web address, else *url*."""
+    for base in root.iter("base"):
+        href = base.get("href")
+        if href:
+            return absolute_web_url(url, href) or url
+    return url

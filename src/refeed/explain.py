@@ -26,7 +26,7 @@ from lxml.html import HtmlElement
 from refeed.article import KEPT, Rules, process_text, process_tree
 from refeed.clean.trace import MARK
 from refeed.decode import decode
-from refeed.dom import drop_code, parse_fragment, parse_html
+from refeed.dom import drop_code, make_links_absolute, parse_fragment, parse_html
 from refeed.models import Article, Removal
 from refeed.sanitize import TAGS, sanitize
 
@@ -111,7 +111,7 @@ def _marked_page(
     for mark, removals in placed.items():
         _mark(elements[mark], removals)
     if article.url:
-        body.make_links_absolute(article.url, handle_failures="discard")
+        make_links_absolute(body, article.url)
     _pictures(body)
     return sanitize(lxml.html.tostring(body, encoding="unicode"), marked=True), tuple(unplaced)
 

@@ -13,7 +13,7 @@ from lxml.html import HtmlElement
 from readability import Document
 from readability.readability import Unparseable
 
-from refeed.dom import remembering_text, text_of
+from refeed.dom import make_links_absolute, remembering_text, text_of
 from refeed.errors import ParseError
 from refeed.extract.lead import lead_paragraph, lead_picture
 from refeed.extract.parts import better_container
@@ -25,18 +25,31 @@ _library_clean = readability.readability.clean
 _SPACES = re.compile(r"  +")
 _ODD_SPACE = re.compile(r"[^\S \xa0]")  # white space but a space or a no-break space
 _LONG_RUN = re.compile(r"\s{255}")
+_TABS = re.compile(r"\t|[ \t]{2,}")
 
 
 def _clean(text: str) -> str:
     """readability's ``clean``, which it runs on every text it measures (a tenth of the
     article path), sooner: it replaces each run of 255 or more white space characters
-    with 255 spaces, folds white space around a line break into the break, then folds
-    tabs and runs of spaces into one space, and strips. On a page
-    :func:`refeed.dom.parse_html` has folded, a text seldom holds a line break or a tab:
-    then only runs of spaces are left to fold, unless a long run of other white space
-    (no-break spaces) is there, which goes through the library's own function."""
+    with 255 spaces, folds each run of white space holding a line break into the break,
+    then turns each tab, and each run of two or more spaces and tabs, into one space, and
+    strips. On a page :func:`refeed.dom.parse_html` has folded, a text seldom holds a line
+    break or a tab (the rest of a page after a ``<pre>``): then only runs of spaces are
+    left to fold. A long run of white space other than spaces (no-break spaces, line
+    breaks) goes through the library's own function."""
     if "\n" in text or "\t" in text:
-        return str(_library_clean(text))
+        if _LONG_RUN.search(text):
+            return str(_library_clean(text))
+        if "\n" in text:
+            # white space around each break goes, and a break on a blank line with it
+            lines = text.split("\n")
+            last = len(lines) - 1
+            stripped = (
+                line.rstrip() if i == 0 else line.lstrip() if i == last else line.strip()
+                for i, line in enumerate(lines)
+            )
+            text = "\n".join(line for line in stripped if line)
+        return (_TABS if "\t" in text else _SPACES).sub(" ", text).strip()
     if ("\xa0" in text or _ODD_SPACE.search(text)) and _LONG_RUN.search(text):
         return str(_library_clean(text))
     return _SPACES.sub(" ", text).strip()
@@ -45,9 +58,12 @@ def _clean(text: str) -> str:
 readability.readability.clean = _clean  # the same answers (tests/test_fuzz.py), sooner
 
 
-def selected_content(root: HtmlElement, url: str, selector: str) -> HtmlElement | None:
+def selected_content(
+    root: HtmlElement, url: str, selector: str, *, base: str | None = None
+) -> HtmlElement | None:
     """A ``<div>`` holding every match of the source's ``content`` *selector* (taken out of
-    *root*), with absolute links; None when nothing matches (automatic extraction then)."""
+    *root*), with links made absolute against *base* (default: *url*); None when nothing
+    matches (automatic extraction then)."""
     matches = root.cssselect(selector)
     if not matches:
         log.info(
@@ -57,16 +73,24 @@ def selected_content(root: HtmlElement, url: str, selector: str) -> HtmlElement 
     wrapper = lxml.html.Element("div")
     for match in matches:
         wrapper.append(match)
-    if url:
-        wrapper.make_links_absolute(url, handle_failures="discard")
+    base = url if base is None else base
+    if base:
+        make_links_absolute(wrapper, base)
     return wrapper
 
 
-def main_content(root: HtmlElement, url: str, fallback: HtmlElement | None = None) -> HtmlElement:
+def main_content(
+    root: HtmlElement,
+    url: str,
+    fallback: HtmlElement | None = None,
+    *,
+    base: str | None = None,
+) -> HtmlElement:
     """The story container: readability's choice, else *fallback* (the densest text
     container) when readability kept little of it.
 
-    Returns a ``<div>`` holding the story, with absolute links.
+    Returns a ``<div>`` holding the story, with links made absolute against *base*
+    (the page's ``<base href>``; default: *url*).
     """
     # readability gets the parsed tree (no serialising round trip) and copies it; links
     # are made absolute once, below, not by readability as well
@@ -94,8 +118,9 @@ def main_content(root: HtmlElement, url: str, fallback: HtmlElement | None = Non
     if picture is not None:
         picture.tail = None
         content.insert(0, picture)
-    if url:
-        content.make_links_absolute(url, handle_failures="discard")
+    base = url if base is None else base
+    if base:
+        make_links_absolute(content, base)
     return content
 
 

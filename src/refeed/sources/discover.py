@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from refeed.dom import parse_html
+from refeed.dom import page_base, parse_html
 from refeed.errors import ParseError
 from refeed.urls import absolute_web_url, canonical_url
 
@@ -87,12 +87,7 @@ def feed_links(text: str, url: str) -> list[str]:
         root = parse_html(text)
     except ParseError:
         return []
-    base = url
-    for element in root.iter("base"):
-        href = element.get("href")
-        if href:
-            base = absolute_web_url(url, href) or url
-            break
+    base = page_base(root, url)
     found: list[tuple[bool, str]] = []
     seen: set[str] = set()
     for link in root.iter("link"):

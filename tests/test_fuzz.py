@@ -276,3 +276,44 @@ def test_readability_measures_every_text_as_its_own_clean_would(text: str) -> No
     from refeed.extract import story
 
     assert story._clean(text) == story._library_clean(text)
+
+
+def _library_readability(root: object) -> object:
+    """refeed's readability with the library's own scoring, div test and unlikely-box test
+    (refeed.extract.story answers them sooner)."""
+    from readability import Document
+
+    from refeed.extract import story
+
+    class Library(story._Readability):  # type: ignore[misc]
+        score_paragraphs = Document.score_paragraphs
+        get_link_density = Document.get_link_density
+        remove_unlikely_candidates = Document.remove_unlikely_candidates
+        transform_misused_divs_into_paragraphs = Document.transform_misused_divs_into_paragraphs
+
+    return Library(root)
+
+
+@FUZZ
+@given(doc=DOCUMENT)
+@example(doc="<div><span>a <!-- <div> --></span> b</div><div><p>x</p></div>")
+@example(doc='<div class="sidebar comment"><p>' + "word " * 60 + "</p></div>")
+def test_readability_chooses_as_its_own_methods_would(doc: str) -> None:
+    """refeed's faster link density, div test and unlikely-box test (comments kept in the
+    tree, which refeed's own parse drops) give readability's own choice."""
+    import lxml.html
+
+    from refeed.extract import story
+
+    try:
+        root = lxml.html.document_fromstring(f"<html><body>{doc}</body></html>")
+    except (etree.ParserError, ValueError):
+        return
+
+    def summary(document: object) -> str:
+        try:
+            return str(document.summary(html_partial=True))  # type: ignore[attr-defined]
+        except Exception as exc:  # the library's own failure, which both must share
+            return f"{type(exc).__name__}"
+
+    assert summary(story._Readability(root)) == summary(_library_readability(root))

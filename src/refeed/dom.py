@@ -421,18 +421,17 @@ def make_links_absolute(el: HtmlElement, base: str) -> None:
 
 
 def drop_broken_links(el: HtmlElement) -> None:
-    """Drop each link no URL parser can read (an unbalanced ``[`` in its host): every
-    stage after this one may split a link without guarding against it."""
-    for node in cast("list[HtmlElement]", _LINKED(el)):
-        attrib = node.attrib
-        for name in (*_LINK_ATTRIBUTES, "srcset"):
-            value = attrib.get(name)
-            if value is None or ("[" not in value and "]" not in value):
-                continue
-            try:
-                urlsplit(value.strip())
-            except ValueError:
-                del attrib[name]
+    """Drop each link or picture address no URL parser can read (an unbalanced ``[`` in
+    its host): the cleaners split links without guarding against it."""
+    for node in el.iter("a", "img"):
+        name = "href" if node.tag == "a" else "src"
+        value = node.get(name)
+        if value is None or ("[" not in value and "]" not in value):
+            continue
+        try:
+            urlsplit(value.strip())
+        except ValueError:
+            del node.attrib[name]
 
 
 def page_base(root: HtmlElement, url: str) -> str:

@@ -193,8 +193,12 @@ def _hidden(el: HtmlElement) -> bool:
     if el.get("hidden") is not None or (style and _HIDDEN_STYLE.search(style)):
         return True
     classes = el.get("class")
-    if not classes:
-        return False
+    return bool(classes) and _hiding_classes(classes)
+
+
+@lru_cache(maxsize=8192)
+def _hiding_classes(classes: str) -> bool:
+    """Whether a class attribute hides its box (remembered: most recur page-wide)."""
     names = classes.lower().split()
     return not _HIDDEN_CLASSES.isdisjoint(names) or any(_PRINT_ONLY.search(n) for n in names)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Any
 
 import lxml.html
 import readability.readability
@@ -140,6 +143,54 @@ class _Readability(Document):  # type: ignore[misc]
         self.encoding = "utf-8"
         return copy.deepcopy(input)
 
+    def score_paragraphs(self) -> Any:
+        # the tree holds still while readability scores it: each link's length is
+        # measured once, not once for every candidate around it
+        token = _LINK_LENGTHS.set({})
+        try:
+            return super().score_paragraphs()
+        finally:
+            _LINK_LENGTHS.reset(token)
+
+    def get_link_density(self, elem: HtmlElement) -> float:
+        lengths = _LINK_LENGTHS.get()
+        if lengths is None:  # readability's sanitising, which changes the tree as it goes
+            return float(super().get_link_density(elem))
+        link_length = 0
+        for link in elem.iter("a"):
+            if link is elem:
+                continue
+            known = lengths.get(link)
+            if known is None:
+                known = lengths[link] = _text_length(link)
+            link_length += known
+        return link_length / max(_text_length(elem), 1)
+
+    def remove_unlikely_candidates(self) -> None:
+        # the library's test of an element's class and id, answered once per spelling
+        for elem in self.html.findall(".//*"):
+            names = f"{elem.get('class', '')} {elem.get('id', '')}"
+            if (
+                len(names) >= 2
+                and _unlikely(names)
+                and elem.tag not in ("html", "body")
+                and not elem.xpath("ancestor-or-self::pre | ancestor-or-self::code")
+                and not elem.xpath(
+                    "descendant-or-self::main | descendant-or-self::article | "
+                    "descendant-or-self::math"
+                )
+            ):
+                elem.drop_tree()
+
+    def transform_misused_divs_into_paragraphs(self) -> Any:
+        # the library serialises each <div>'s children to look for a block's start tag in
+        # them; whether a subtree holds one is known from its tags, once per element
+        token = _BLOCKS_IN.set({})
+        try:
+            return super().transform_misused_divs_into_paragraphs()
+        finally:
+            _BLOCKS_IN.reset(token)
+
     def get_clean_html(self) -> str:
         # readability's hook for subclasses: its choice is kept as a tree (the string it
         # returns, parsed again, would lose a table's rows chosen without their <table>)
@@ -150,6 +201,70 @@ class _Readability(Document):  # type: ignore[misc]
             # is never shorter than its text: the same decision, without serialising
             return text
         return str(super().get_clean_html())
+
+
+_LINK_LENGTHS: ContextVar[dict[HtmlElement, int] | None] = ContextVar(
+    "readability_link_lengths", default=None
+)
+_UNLIKELY = readability.readability.REGEXES["unlikelyCandidatesRe"]
+_MAYBE = readability.readability.REGEXES["okMaybeItsACandidateRe"]
+_BLOCK_START = readability.readability.REGEXES["divToPElementsRe"]
+
+
+def _text_length(el: HtmlElement) -> int:
+    return len(_clean(el.text_content() or ""))
+
+
+@lru_cache(maxsize=8192)
+def _unlikely(names: str) -> bool:
+    return bool(_UNLIKELY.search(names)) and not _MAYBE.search(names)
+
+
+# during transform_misused_divs_into_paragraphs: per element, whether its serialised
+# subtree holds a block's start tag (True), none (False), or may in a comment (None)
+_BLOCKS_IN: ContextVar[dict[Any, bool | None] | None] = ContextVar(
+    "readability_blocks_in", default=None
+)
+_library_tostring = readability.readability.tostring
+
+
+@lru_cache(maxsize=1024)
+def _starts_block(tag: str) -> bool:
+    return _BLOCK_START.match(f"<{tag}") is not None
+
+
+def _blocks_in(el: Any, known: dict[Any, bool | None]) -> bool | None:
+    """Whether the subtree of *el* holds a block's start tag (None: it holds a comment or
+    an instruction, whose text may); worked out for every element below it at once."""
+    if el in known:
+        return known[el]
+    for node in reversed(list(el.iter())):  # each element after everything inside it
+        if node in known:
+            continue
+        if not isinstance(node.tag, str):
+            known[node] = None
+            continue
+        answer: bool | None = _starts_block(node.tag)
+        if not answer:
+            inside = [known[child] for child in node]
+            answer = True if True in inside else None if None in inside else False
+        known[node] = answer
+    return known[el]
+
+
+def _tostring(el: Any, *args: Any, **kwargs: Any) -> Any:
+    """lxml's ``tostring`` as readability's div test needs it: a block's start tag for a
+    subtree that holds one, nothing for one that holds none (the test's answer is the
+    same); the real serialisation otherwise."""
+    known = _BLOCKS_IN.get()
+    if known is not None:
+        inside = _blocks_in(el, known)
+        if inside is not None:
+            return b"<div" if inside else b""
+    return _library_tostring(el, *args, **kwargs)
+
+
+readability.readability.tostring = _tostring
 
 
 _TABLE_PARTS = frozenset(("tbody", "thead", "tfoot", "tr", "td", "th", "caption", "colgroup"))

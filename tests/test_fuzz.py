@@ -290,6 +290,8 @@ def _library_readability(root: object) -> object:
         get_link_density = Document.get_link_density
         remove_unlikely_candidates = Document.remove_unlikely_candidates
         transform_misused_divs_into_paragraphs = Document.transform_misused_divs_into_paragraphs
+        get_preserved_elements = Document.get_preserved_elements
+        is_quote_lead = Document.is_quote_lead
 
     return Library(root)
 
@@ -298,6 +300,15 @@ def _library_readability(root: object) -> object:
 @given(doc=DOCUMENT)
 @example(doc="<div><span>a <!-- <div> --></span> b</div><div><p>x</p></div>")
 @example(doc='<div class="sidebar comment"><p>' + "word " * 60 + "</p></div>")
+@example(
+    doc="<div><div><p>"
+    + "He said it plainly, " * 3
+    + "and then:</p></div><div><blockquote>"
+    + "A quote of some length, " * 4
+    + "</blockquote></div><p>"
+    + "More text. " * 20
+    + "</p></div>"
+)
 def test_readability_chooses_as_its_own_methods_would(doc: str) -> None:
     """refeed's faster link density, div test and unlikely-box test (comments kept in the
     tree, which refeed's own parse drops) give readability's own choice."""

@@ -191,6 +191,35 @@ class _Readability(Document):  # type: ignore[misc]
         finally:
             _BLOCKS_IN.reset(token)
 
+    def get_preserved_elements(self, node: HtmlElement) -> Any:
+        # the tree holds still here too: whether a box leads into a quote is asked of
+        # each box once, not once for every box inside it
+        token = _QUOTE_LEADS.set({})
+        try:
+            return super().get_preserved_elements(node)
+        finally:
+            _QUOTE_LEADS.reset(token)
+
+    def is_quote_lead(self, elem: HtmlElement) -> bool:
+        known = _QUOTE_LEADS.get()
+        if known is None:
+            return bool(super().is_quote_lead(elem))
+        for lead in (elem, *elem.iterancestors()):
+            answer = known.get(lead)
+            if answer is None:
+                answer = known[lead] = self._leads_into_quote(lead)
+            if answer:
+                return True
+        return False
+
+    def _leads_into_quote(self, lead: HtmlElement) -> bool:
+        """A box whose text ends in a colon, followed by a box holding a quote."""
+        following = lead.getnext()
+        if following is None or following.find(".//blockquote") is None:
+            return False
+        text = _clean(lead.text_content() or "")
+        return len(text) >= self.min_text_length and text.endswith(":")
+
     def get_clean_html(self) -> str:
         # readability's hook for subclasses: its choice is kept as a tree (the string it
         # returns, parsed again, would lose a table's rows chosen without their <table>)
@@ -205,6 +234,9 @@ class _Readability(Document):  # type: ignore[misc]
 
 _LINK_LENGTHS: ContextVar[dict[HtmlElement, int] | None] = ContextVar(
     "readability_link_lengths", default=None
+)
+_QUOTE_LEADS: ContextVar[dict[HtmlElement, bool] | None] = ContextVar(
+    "readability_quote_leads", default=None
 )
 _UNLIKELY = readability.readability.REGEXES["unlikelyCandidatesRe"]
 _MAYBE = readability.readability.REGEXES["okMaybeItsACandidateRe"]

@@ -34,6 +34,8 @@ TEASER_CASES = {
     "bare-truncated-list": f"<ul>{links(*HEADLINES)}</ul>",
     "run-of-linked-paragraphs": links(*HEADLINES, tag="p"),
     "inline-read-more": f'<p>READ MORE: <a href="/2026/11/9.html">{HEADLINES[0]}</a></p>',
+    "inline-up-next": f'<p><a href="/2026/11/9.html"><span>Up next:</span> {HEADLINES[2]}</a></p>',
+    "german-next-article": f'<p>Nächster Artikel: <a href="/2026/11/8.html">{HEADLINES[4]}</a></p>',
     "links-between-separators": "<div>"
     + " | ".join(f'<a href="/2026/11/{i}.html">{t}</a>' for i, t in enumerate(HEADLINES))
     + "</div>",
@@ -103,6 +105,11 @@ KEEP_CASES = {
     "транспонированной матрице.</p>",
     "links-inside-a-japanese-sentence": '<p>エルミート行列とは、<a href="/wiki/a">複素</a>'
     '<a href="/wiki/b">正方行列</a>で、<a href="/wiki/c">随伴行列</a>と等しいものをいう。</p>',
+    # "up next", "à suivre" inside the story's own sentences: not labels of a teaser
+    "up-next-in-a-sentence": "<p>Up next for the council is a vote on the cost of the "
+    "temporary pontoon, which the fishermen say is too small for the larger boats.</p>",
+    "a-suivre-in-a-sentence": "<p>À suivre, selon le maire, une réunion publique avec les "
+    "pêcheurs sur le calendrier des travaux du quai nord.</p>",
     "table": "<table><tr><th>Phase</th><th>Start</th></tr><tr><td>Demolition</td><td>Feb 2027</td>"
     "</tr><tr><td>Piling</td><td>Sep 2027</td></tr><tr><td>Deck</td><td>2028</td></tr></table>",
 }

@@ -72,6 +72,10 @@ _TEASER_PHRASES = (
     r"don'?t miss",
     r"editor'?s picks",
     r"what to read next",
+    r"(up|coming up) next",
+    r"next up",
+    r"(watch|read) next",
+    r"next (story|article)",
     r"further reading",
     r"sponsored (content|stories|links)",
     # ru, uk, be
@@ -102,6 +106,8 @@ _TEASER_PHRASES = (
     r"empfehlungen",
     r"passend zum thema",
     r"auch (auf|bei) \S+",
+    r"als nächstes",
+    r"nächster artikel",
     # fr
     r"(à )?lire aussi",
     r"à lire",
@@ -113,6 +119,8 @@ _TEASER_PHRASES = (
     r"(dans|à) la même rubrique",
     r"vous aimerez aussi",
     r"(pour )?aller plus loin",
+    r"à suivre",
+    r"article suivant",
     # es, pt
     r"lea (también|más)",
     r"leer también",

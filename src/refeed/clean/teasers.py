@@ -257,12 +257,15 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
         return  # links inside a sentence ("is a complex square matrix that"), not blocks
     run: list[HtmlElement] = []
     teasers = 0
+    seen: set[str] = set()  # other stories' headlines differ: one label again is no headline
     for child in [*children, None]:
         if child is not None:
             teaser = _teaser_item(child, site)
             if teaser or headline_shaped(child):
                 run.append(child)
-                teasers += teaser
+                text = text_of(child)
+                teasers += teaser and text not in seen
+                seen.add(text)
                 continue
         # three teasers anywhere, or two closing the container (a story ends in sentences)
         enough = teasers >= 3 or (teasers >= 2 and child is None)
@@ -272,7 +275,7 @@ def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
                 trace.drop(el, "teaser", f"run of {len(run)} headline-shaped blocks")
             if heading is not None and _heading_like(heading):
                 trace.drop(heading, "teaser-heading", "heading of a teaser run")
-        run, teasers = [], 0
+        run, teasers, seen = [], 0, set()
 
 
 def _heading_like(el: HtmlElement) -> bool:

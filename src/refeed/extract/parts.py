@@ -121,8 +121,7 @@ def better_container(
             after.extend(_story_siblings(siblings[index + 1 :], story, like=anchor, exact=True))
         el = parent
     chosen = {id(part) for part in before + after}
-    own = _own_addresses(root, url)
-    after.extend(n for n in notes(root, anchor, content, story, own) if id(n) not in chosen)
+    after.extend(n for n in notes(root, anchor, content, story, url) if id(n) not in chosen)
     if not before and not after:
         return content if thread else None
     extended = lxml.html.Element("div")
@@ -146,11 +145,12 @@ def notes(
     anchor: HtmlElement,
     content: HtmlElement,
     story: str,
-    own: frozenset[str] = frozenset(("",)),
+    url: str = "",
 ) -> list[HtmlElement]:
     """The story's notes, when they sit outside what readability kept: the box holding
     every element the story's note markers (``[1]``, ``2``, ``*``: a short link to a
-    place on the page, *own* its addresses) point at, with the heading right above it."""
+    place on the page, at *url* or the page's own address) point at, with the heading
+    right above it."""
     marks: dict[str, set[str]] = {}  # address -> the places it is linked to
     for a in content.iter("a"):
         address, hash_, place = (a.get("href") or "").partition("#")
@@ -159,6 +159,7 @@ def notes(
     if not marks:
         return []
     ids = {el.get("id"): el for el in root.iter() if isinstance(el, HtmlElement) and el.get("id")}
+    own = _own_addresses(root, url)
     wanted = {place for address, places in marks.items() if address in own for place in places}
     if not wanted:
         # a saved page may spell its own address as one no tag names: one address whose

@@ -78,6 +78,10 @@ def _no(*_args: Any, **_kwargs: Any) -> None:
     return None
 
 
+def _none_found(*_args: Any, **_kwargs: Any) -> list[Any]:
+    return []
+
+
 # stage -> (module, attribute, replacement): the stage switched off
 STAGES: dict[str, tuple[str, str, Any]] = {
     "stage: chrome removal on the page": ("refeed.clean", "remove_chrome", _no),
@@ -89,6 +93,7 @@ STAGES: dict[str, tuple[str, str, Any]] = {
     ),
     "stage: a thread's other posts": ("refeed.extract.parts", "_thread", _no),
     "stage: lists and quotes readability dropped": ("refeed.extract.parts", "_restore_dropped", _no),
+    "stage: the story's notes": ("refeed.extract.parts", "notes", _none_found),
     "stage: the lead in its own box": ("refeed.extract.story", "lead_paragraph", _no),
     "stage: JSON-LD articleBody": ("refeed.extract", "structured_body", _no),
     "stage: the second candidate": ("refeed.article", "_SECOND_WINS", 0.0),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -146,11 +148,8 @@ class _Readability(Document):  # type: ignore[misc]
     def score_paragraphs(self) -> Any:
         # the tree holds still while readability scores it: each link's length is
         # measured once, not once for every candidate around it
-        token = _LINK_LENGTHS.set({})
-        try:
+        with _remembered(_LINK_LENGTHS):
             return super().score_paragraphs()
-        finally:
-            _LINK_LENGTHS.reset(token)
 
     def get_link_density(self, elem: HtmlElement) -> float:
         lengths = _LINK_LENGTHS.get()
@@ -185,20 +184,14 @@ class _Readability(Document):  # type: ignore[misc]
     def transform_misused_divs_into_paragraphs(self) -> Any:
         # the library serialises each <div>'s children to look for a block's start tag in
         # them; whether a subtree holds one is known from its tags, once per element
-        token = _BLOCKS_IN.set({})
-        try:
+        with _remembered(_BLOCKS_IN):
             return super().transform_misused_divs_into_paragraphs()
-        finally:
-            _BLOCKS_IN.reset(token)
 
     def get_preserved_elements(self, node: HtmlElement) -> Any:
         # the tree holds still here too: whether a box leads into a quote is asked of
         # each box once, not once for every box inside it
-        token = _QUOTE_LEADS.set({})
-        try:
+        with _remembered(_QUOTE_LEADS):
             return super().get_preserved_elements(node)
-        finally:
-            _QUOTE_LEADS.reset(token)
 
     def is_quote_lead(self, elem: HtmlElement) -> bool:
         known = _QUOTE_LEADS.get()
@@ -230,6 +223,16 @@ class _Readability(Document):  # type: ignore[misc]
             # is never shorter than its text: the same decision, without serialising
             return text
         return str(super().get_clean_html())
+
+
+@contextmanager
+def _remembered(memo: ContextVar[Any]) -> Iterator[None]:
+    """Within this block, *memo* holds a fresh dict (the tree holds still meanwhile)."""
+    token = memo.set({})
+    try:
+        yield
+    finally:
+        memo.reset(token)
 
 
 _LINK_LENGTHS: ContextVar[dict[HtmlElement, int] | None] = ContextVar(

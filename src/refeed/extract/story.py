@@ -269,15 +269,16 @@ def _starts_block(tag: str) -> bool:
 
 
 def _blocks_in(el: Any, known: dict[Any, bool | None]) -> bool | None:
-    """Whether the subtree of *el* holds a block's start tag (None: it holds a comment or
-    an instruction, whose text may); worked out for every element below it at once."""
+    """Whether the subtree of *el* holds a block's start tag (None: it holds a comment,
+    an instruction or a namespaced element, whose serialisation may); worked out for every
+    element below it at once."""
     if el in known:
         return known[el]
     for node in reversed(list(el.iter())):  # each element after everything inside it
         if node in known:
             continue
-        if not isinstance(node.tag, str):
-            known[node] = None
+        if not isinstance(node.tag, str) or node.tag.startswith("{"):
+            known[node] = None  # serialised with a prefix of lxml's choosing
             continue
         answer: bool | None = _starts_block(node.tag)
         if not answer:

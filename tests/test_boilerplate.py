@@ -114,11 +114,6 @@ LINES = {
         "Chart of rotten",
         "caption",
     ),
-    "caption-in-the-picture-box": (
-        '<div class="photo"><a href="/q-big.jpg"><img src="/q.jpg"></a><br>The quay at dawn</div>',
-        "The quay at dawn",
-        "caption",
-    ),
     "caption-closing-the-picture-box": (
         '<div class="photo"><a href="/q-big.jpg"><img src="/q.jpg"></a><p>The quay at dawn</p></div>',
         "The quay at dawn",
@@ -289,12 +284,20 @@ def test_what_only_looks_like_a_contact_block_stays(after: str) -> None:
 
 
 def test_a_removed_caption_leaves_its_picture() -> None:
-    for markup, _, _ in (
-        LINES["caption-in-the-picture-box"],
-        LINES["caption-closing-the-picture-box"],
-    ):
+    markup, _, _ = LINES["caption-closing-the-picture-box"]
+    article = process(page(markup), url=URL)
+    assert "The quay at dawn" not in article.text
+    assert 'src="https://paper.example/q.jpg"' in article.html
+
+
+def test_a_line_sharing_its_picture_s_own_line_is_kept() -> None:
+    """A line after a picture inside the picture's own paragraph, with no caption markup,
+    is kept: a credit there or a file's name, the evidence is too weak to remove it
+    (the rule that did cost more than it gained on the devset)."""
+    for line in ("Portrait by Anna Berg", "Bericht_Hafen_2026.pdf", "The quay at dawn"):
+        markup = f'<p><a href="/q-big.jpg"><img src="/q.jpg"></a><br><em>{line}</em></p>'
         article = process(page(markup), url=URL)
-        assert "The quay at dawn" not in article.text
+        assert line in article.text
         assert 'src="https://paper.example/q.jpg"' in article.html
 
 

@@ -80,9 +80,6 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
             if text_key(text) in title_keys and _opens(content, el):
                 trace.drop(el, "title", "the article's title again", text)
             continue
-        if _caption_in_picture_box(el, text):
-            trace.drop_text(el, "caption", "a caption under its picture, in the picture's box")
-            continue
         if _caption_after_picture(el, text):
             trace.drop(el, "caption", "a caption closing the picture's box", text)
             continue
@@ -271,24 +268,6 @@ def _orphan_label(el: HtmlElement, text: str) -> bool:
         return True
     next_text = text_of(following)
     return len(next_text) <= 40 and next_text.endswith(":")
-
-
-def _caption_in_picture_box(el: HtmlElement, text: str) -> bool:
-    """A box holding a picture and, below it, a short line that is not a sentence."""
-    if not _caption_shaped(text):
-        return False
-    pictures = list(el.iter("img"))
-    if len(pictures) != 1:
-        return False
-    holders = set(pictures[0].iterancestors())  # the picture's tail-less wrappers (a link)
-    before = [el.text or ""]  # the text ahead of the picture, in document order
-    for inner in el.iterdescendants():
-        if inner is pictures[0]:
-            return not "".join(before).strip()
-        before.append(inner.text or "")
-        if inner not in holders:
-            before.append(inner.tail or "")
-    return False
 
 
 def _caption_after_picture(el: HtmlElement, text: str) -> bool:

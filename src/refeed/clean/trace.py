@@ -74,18 +74,6 @@ class Trace:
         el.drop_tree()
         self._record(kind, rule, excerpt, el.get(MARK))
 
-    def drop_text(self, el: HtmlElement, kind: str, rule: str) -> None:
-        """Remove the text inside ``el`` but keep its elements (the picture a caption
-        sits beside), and record why."""
-        if _off(kind, rule):
-            return
-        excerpt = text_of(el)
-        el.text = None
-        for inner in el.iterdescendants():
-            inner.text = inner.tail = None
-        forget_text([el, *el.iterancestors()])
-        self._record(kind, rule, excerpt, el.get(MARK))
-
     def _record(self, kind: str, rule: str, excerpt: str, at: str | None) -> None:
         if len(excerpt) > EXCERPT_CHARS:
             excerpt = excerpt[: EXCERPT_CHARS - 1] + "…"

@@ -27,6 +27,7 @@ from refeed.clean.lines import byline_author
 from refeed.clean.shape import text_key
 from refeed.decode import decode
 from refeed.dom import (
+    LINK_ATTRIBUTES,
     drop_broken_links,
     drop_code,
     flatten_math,
@@ -209,9 +210,6 @@ def own_html(fragment: str, *, url: str = "") -> str:
     return sanitize(lxml.html.tostring(content, encoding="unicode"))
 
 
-_URL_ATTRIBUTES = ("href", "src", "cite", "poster")
-
-
 def _absolute_links(content: HtmlElement, url: str) -> None:
     """Every link absolute: against *url*, and a link that cannot be resolved (no address
     to resolve it against) is dropped, since a feed reader could not follow it either."""
@@ -220,7 +218,7 @@ def _absolute_links(content: HtmlElement, url: str) -> None:
     for el in content.iter():
         if not isinstance(el, HtmlElement):
             continue
-        for name in _URL_ATTRIBUTES:
+        for name in LINK_ATTRIBUTES:
             value = el.get(name)
             if value is not None and not _ABSOLUTE.match(value.strip()):
                 del el.attrib[name]

@@ -24,11 +24,12 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NAME_SPLIT = re.compile(r"[\s_\-]+|(?<=[a-z])(?=[A-Z])")
 # characters XML 1.0 forbids: lxml keeps them in parsed text but refuses them in every
 # setter (drop_tree, make_links_absolute, .text = ...), so they never enter a tree
-_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# the same characters named one by one: searched for a fifth sooner over a whole page
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# (named one by one rather than as the complement of XML's ranges: searched for a fifth
+# sooner over a whole page)
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 __all__ = [
+    "LINK_ATTRIBUTES",
     "HtmlElement",
     "drop_broken_links",
     "drop_code",
@@ -48,7 +49,7 @@ __all__ = [
 
 def parse_html(text: str) -> HtmlElement:
     """Parse a whole page; an empty or unparseable page is a :class:`ParseError`."""
-    text = _XML_DECLARATION.sub("", _FORBIDDEN.sub("", text), count=1)
+    text = _XML_DECLARATION.sub("", _NOT_XML.sub("", text), count=1)
     # "<?php ...>" is a comment to the first ">" in HTML; libxml2 takes quadratic time on
     # one left open, so such pieces go before it sees them
     if "<?" in text:
@@ -391,7 +392,7 @@ def _words(raw: str) -> frozenset[str]:
 
 
 _LINKED = etree.XPath("descendant-or-self::*[@href or @src or @cite or @poster or @srcset]")
-_LINK_ATTRIBUTES = ("href", "src", "cite", "poster")
+LINK_ATTRIBUTES = ("href", "src", "cite", "poster")  # the attributes that hold one link
 
 
 def make_links_absolute(el: HtmlElement, base: str) -> None:
@@ -400,7 +401,7 @@ def make_links_absolute(el: HtmlElement, base: str) -> None:
     be resolved (an unbalanced ``[`` in its host) is dropped."""
     for node in cast("list[HtmlElement]", _LINKED(el)):
         attrib = node.attrib
-        for name in _LINK_ATTRIBUTES:
+        for name in LINK_ATTRIBUTES:
             value = attrib.get(name)
             if value is None:
                 continue

@@ -11,6 +11,7 @@ from refeed.article import process
 from refeed.clean import story_candidate
 from refeed.clean.chrome import chrome_kind, role_words
 from refeed.dom import parse_fragment, parse_html
+from refeed.explain import explain
 
 # more text than the story (which then holds under 40% of the page), mostly linked
 SIDEBAR = "".join(
@@ -315,3 +316,52 @@ def test_the_hidden_rest_of_a_story_a_button_opens_is_kept() -> None:
         "<button>Read more</button></article><footer>(c) Paper</footer></body></html>"
     ).encode()
     assert story_kept(process(page, url=URL, content_type="text/html").text)
+
+
+RU_STORY = [
+    "Администрация порта во вторник подтвердила, что северный причал будет перестроен в "
+    "ближайшие три года, а стоимость работ чиновники оценивают примерно в сорок миллионов.",
+    "Инженеры выяснили, что деревянные сваи под причалом сгнили намного быстрее, чем "
+    "ожидалось, и после весеннего паводка тяжёлым машинам въезд туда закрыт.",
+    "Рыбаки, которые выгружают у причала большую часть улова, на время работ переберутся "
+    "на временный понтон на южной стороне, сообщили в администрации порта.",
+]
+
+
+def _in_an_open_menu(story: list[str]) -> bytes:
+    """A template whose menu's last item is never closed: the parser puts the headline
+    and the story inside that item, inside the list of section links."""
+    items = "".join(
+        f'<li><a href="/{w}">{w.title()}</a></li>' for w in ("sport", "culture", "politics")
+    )
+    paragraphs = "".join(f"<p>{p}</p>" for p in story)
+    return (
+        f"<html><head><title>Quay</title></head><body><header><nav><ul>{items}"
+        f'<li><a href="/science">Science</a><h1>The quay</h1>{paragraphs}'
+        "<footer>(c) Paper</footer></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize("story", [STORY, RU_STORY], ids=["en", "ru"])
+def test_a_story_the_cleaning_left_nothing_of_comes_back_by_the_last_resort(
+    story: list[str],
+) -> None:
+    page = _in_an_open_menu(story)
+    article = process(page, url=URL, content_type="text/html")
+    assert all(p in article.text for p in story)
+    assert article.chosen_by is not None and "last resort" in article.chosen_by
+    assert explain(page, url=URL, content_type="text/html").article.text == article.text
+
+
+def test_the_last_resort_gives_no_chrome_for_a_story() -> None:
+    # the template's chrome is all the page has: nothing (the feed's summary then)
+    # beats publishing a skip link and a menu as the story
+    page = (
+        b"<html><body><header><nav><ul><li><a href='#main'>Skip to content</a>"
+        b"<li><a href='/sport'>Sport</a><li><a href='/culture'>Culture</a>"
+        b"<li><a href='/politics'>Politics and the economy</a>"
+        b"<p>Edition: International</p><p>Weather in the city: 12 degrees, light rain</p>"
+        b"</body></html>"
+    )
+    article = process(page, url=URL, content_type="text/html")
+    assert article.text == ""

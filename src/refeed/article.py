@@ -12,7 +12,7 @@ import copy
 import hashlib
 import html as htmllib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -24,7 +24,7 @@ from lxml.html import HtmlElement
 from refeed import clean, extract
 from refeed.clean import learnt
 from refeed.clean.lines import byline_author
-from refeed.clean.shape import text_key
+from refeed.clean.shape import has_story, text_key
 from refeed.decode import decode
 from refeed.dom import (
     LINK_ATTRIBUTES,
@@ -82,16 +82,28 @@ def process(
     text = decoded.text
     if rules.site is not None and rules.site.replace:
         text = siterule.replace_strings(text, rules.site)
-    return process_tree(parse_html(text), url=url, rules=rules)
+    return process_tree(parse_html(text), url=url, rules=rules, again=lambda: parse_html(text))
 
 
-def process_tree(root: HtmlElement, *, url: str = "", rules: Rules = Rules()) -> Article:
-    """:func:`process` of a parsed page (:func:`refeed.dom.parse_html`); changes the tree."""
+def process_tree(
+    root: HtmlElement,
+    *,
+    url: str = "",
+    rules: Rules = Rules(),
+    again: Callable[[], HtmlElement] | None = None,
+) -> Article:
+    """:func:`process` of a parsed page (:func:`refeed.dom.parse_html`); changes the tree.
+
+    *again* gives the same page's tree afresh: when the cleaning leaves nothing of the
+    story it chose, the last resort (:func:`_last_resort`) looks on that tree once more.
+    """
     if urlsplit(url).scheme not in ("http", "https"):
         # no usable address given (a saved page): the page's canonical one resolves links
         url = extract.page_url(root) or url
     pages = find_pages(root, url, rules.site) if url else NO_PAGES  # before the pager goes
     article = _story(root, url, rules)
+    if not article.text and article.chosen_by is None and again is not None:
+        article = _last_resort(again(), url, rules) or article
     if pages is NO_PAGES:
         return article
     return replace(article, single_page=pages.single_page, next_page=pages.next_page)
@@ -130,16 +142,8 @@ def join_pages(articles: Sequence[Article]) -> Article:
 
 def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
     site = rules.site
-    meta = extract.metadata(root, url, json_ld=site is None or not site.skip_json_ld)
     trace = clean.Trace()
-    if site is not None:
-        siterule.prepare(root, site, trace)
-        meta = siterule.metadata(root, site, meta)
-    clean.strip_selectors(root, rules.strip, trace)
-    extract.fix_lazy_images(root)
-    drop_code(root)
-    drop_broken_links(root)
-    base = page_base(root, url) if url else ""  # what the story's links resolve against
+    meta, base = _ready(root, url, rules, trace)
     if rules.content:
         selected = extract.selected_content(root, url, rules.content, base=base)
         if selected is not None:  # chrome inside it still goes; teasers and lines in _finish
@@ -181,6 +185,44 @@ def _story(root: HtmlElement, url: str, rules: Rules) -> Article:
 
 
 _SECOND_WINS = 0.5  # the first candidate, clean, holds less than this share of the second
+
+
+def _ready(
+    root: HtmlElement, url: str, rules: Rules, trace: clean.Trace
+) -> tuple[extract.Metadata, str]:
+    """What every way of finding the story starts with: the page's metadata; the site
+    rules' and the source's removals done, lazy pictures made real, scripts and broken
+    links gone; and the address the story's links resolve against."""
+    site = rules.site
+    meta = extract.metadata(root, url, json_ld=site is None or not site.skip_json_ld)
+    if site is not None:
+        siterule.prepare(root, site, trace)
+        meta = siterule.metadata(root, site, meta)
+    clean.strip_selectors(root, rules.strip, trace)
+    extract.fix_lazy_images(root)
+    drop_code(root)
+    drop_broken_links(root)
+    return meta, page_base(root, url) if url else ""
+
+
+def _last_resort(root: HtmlElement, url: str, rules: Rules) -> Article | None:
+    """The story of a page whose cleaning left nothing, or None.
+
+    That happens when the page's markup puts its story inside what is page chrome on
+    other pages: a menu, a ``<nav>`` or a ``<header>`` the template (or a cut-off
+    download) never closed. Here readability chooses on the page as it came, chrome and
+    all, and its choice is cleaned as any story is. It is taken only when it reads as a
+    story (:func:`refeed.clean.shape.has_story`): never a menu's leftovers or a notice.
+    """
+    trace = clean.Trace()
+    meta, base = _ready(root, url, rules, trace)
+    try:
+        content = extract.main_content(root, url, base=base)
+    except ParseError:
+        return None
+    trace.chosen_by = "the last resort: readability on the page with its chrome"
+    article = _finish(content, url, trace, meta, rules)
+    return article if has_story(content) else None
 
 
 def _copy_into_div(el: HtmlElement, base: str) -> HtmlElement:

@@ -72,7 +72,7 @@ def explain(
     made: list[tuple[Article, HtmlElement]] = []
     token = KEPT.set(made)
     try:
-        article = process_tree(root, url=url, rules=rules)
+        article = process_tree(root, url=url, rules=rules, again=lambda: copy.deepcopy(original))
     finally:
         KEPT.reset(token)
     story = next((tree for made_one, tree in made if made_one is article), None)

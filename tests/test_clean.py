@@ -137,6 +137,11 @@ TEASER_HEADINGS = [
     "Çok okunanlar", "Həmçinin oxuyun", "Shuningdek oʻqing", "Дагы окуңуз", "Citește și",
     "Lexo edhe", "Povezane vijesti", "Lue myös", "ასევე წაიკითხეთ", "Կարդացեք նաև",
     "আরও পড়ুন", "یہ بھی پڑھیں", "Soma pia", "Basahin din", "Berita berkaitan",
+    "Lee también", "Llegiu també", "Também pode gostar", "Сондай-ақ оқыңыз", "Чытайце таксама",
+    "Похожие новости", "Матеріали по темі", "Pročitajte i", "Preberite tudi",
+    "Olvassa el ezt is", "Relaterade artiklar", "Mest lest", "Gerelateerde artikelen",
+    "קראו גם", "الأكثر قراءة", "Đọc thêm", "猜你喜欢", "人気記事", "यो पनि पढ्नुहोस्",
+    "ಇದನ್ನೂ ಓದಿ", "Mga kaugnay na balita",
 ]  # fmt: skip
 
 
@@ -155,7 +160,9 @@ def test_teaser_labels_in_many_languages(heading: str) -> None:
         assert paragraph in article.text
 
 
-@pytest.mark.parametrize("heading", ["Benzer Haberler", "Тағы оқыңыз", "Citește și"])
+@pytest.mark.parametrize(
+    "heading", ["Benzer Haberler", "Тағы оқыңыз", "Citește și", "Lee también", "קראו גם"]
+)
 def test_a_teaser_heading_over_the_story_s_own_paragraphs_stays(heading: str) -> None:
     """The words alone remove nothing: what follows must be other stories' headlines."""
     body = (

@@ -1140,3 +1140,62 @@ def test_what_is_not_the_storys_notes_is_not_put_back(case: str) -> None:
     article = process(_story_with(markers, after), url=URL)
     assert story_kept(article.text)
     assert text not in article.text
+
+
+# -- a form's box: its heading and its line go with the form ------------------------------
+
+FORM_BOXES = {
+    "en": (
+        "<div><h3>Get the morning briefing</h3><p>The day's most important stories from the "
+        "coast, delivered to your inbox every morning.</p>"
+        "<form action='/subscribe'><input type='email'><button>Sign up</button></form></div>",
+        "delivered to your inbox",
+    ),
+    "de": (
+        "<section><h4>Newsletter</h4><p>Die wichtigsten Nachrichten der Küste jeden Morgen "
+        "kostenlos in Ihrem Postfach.</p><form action='/nl'><input name='mail'>"
+        "<input type='submit' value='Anmelden'></form></section>",
+        "in Ihrem Postfach",
+    ),
+    "ru": (
+        "<div><p><b>Рассылка</b></p><p>Главные новости побережья каждое утро на вашу "
+        "почту.</p><form action='/s'><input type='email'><button>Подписаться</button></form></div>",
+        "каждое утро на вашу",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", FORM_BOXES)
+def test_a_sign_up_box_goes_with_its_form(language: str) -> None:
+    """Beside the story's paragraphs, in the box readability chooses: its line would stay
+    if only the form went."""
+    box, line = FORM_BOXES[language]
+    html = (
+        "<html><body><div class='wrap'><div><h1>Quay</h1>"
+        + "".join(f"<p>{p}</p>" for p in STORY[:2])
+        + "</div><div>"
+        + "".join(f"<p>{p}</p>" for p in STORY[2:])
+        + f"</div>{box}</div></body></html>"
+    ).encode()
+    article = process(html, url=URL)
+    assert story_kept(article.text)
+    assert line not in article.text
+    assert any(r.rule == "a form with its heading and its line" for r in article.removals)
+
+
+def test_a_form_in_the_story_takes_none_of_the_story() -> None:
+    """A form in a box of the story's own paragraphs (a poll under them): only the form
+    goes, since the box holds more than a heading and a line."""
+    own = [
+        "The council will ask residents what they think of the temporary pontoon at a "
+        "public meeting in the town hall on the second Monday of December.",
+        "Those who cannot come can answer the same questions online until the end of the "
+        "year, and the answers will be published with the final plan in the spring.",
+    ]
+    form = "<form action='/poll'><input type='radio' name='v'> Yes <button>Vote</button></form>"
+    article = process(
+        page("<div>" + "".join(f"<p>{p}</p>" for p in own) + form + "</div>"), url=URL
+    )
+    assert story_kept(article.text)
+    assert all(p in article.text for p in own)
+    assert "Vote" not in article.text

@@ -508,6 +508,25 @@ def _hidden_beside(el: HtmlElement, story: HtmlElement | None, limit: float) -> 
     return shown >= size / 2
 
 
+def _form_box(form: HtmlElement, keep: set[HtmlElement | None]) -> HtmlElement:
+    """The box a form sits in with what says what it is for: a sign-up's heading and its
+    line ("Get the morning briefing", "The day's news in your inbox"), a search box's or a
+    poll's question. That is the outermost box around the form that holds little else
+    (:data:`_FORM_WORDS`); the form itself when its box holds more, or is the story's."""
+    box = form
+    own = len(text_of(form))
+    for parent in form.iterancestors():
+        if parent in keep or parent.tag in ("body", "html", "article", "main"):
+            break
+        if len(text_of(parent)) - own > _FORM_WORDS:
+            break
+        box = parent
+    return box
+
+
+_FORM_WORDS = 250  # characters a form's box holds besides the form: a heading and a line
+
+
 def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = None) -> None:
     """Remove chrome elements from a whole page (before the story is chosen).
 
@@ -525,7 +544,10 @@ def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = N
             and len(text_of(el)) < limit
             and not _citation(el)
         ):
-            trace.drop(el, "boilerplate", f"<{el.tag}> element")
+            if el.tag == "form" and (box := _form_box(el, keep)) is not el:
+                trace.drop(box, "boilerplate", "a form with its heading and its line")
+            else:
+                trace.drop(el, "boilerplate", f"<{el.tag}> element")
     for el in list(body.iter()):
         if not isinstance(el, HtmlElement) or el.getparent() is None or el in keep:
             continue

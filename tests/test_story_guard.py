@@ -10,7 +10,7 @@ from pages import STORY, URL, story_kept
 from refeed.article import process
 from refeed.clean import story_candidate
 from refeed.clean.chrome import chrome_kind, role_words
-from refeed.dom import parse_fragment, parse_html
+from refeed.dom import parse_fragment, parse_html, text_of
 from refeed.explain import explain
 
 # more text than the story (which then holds under 40% of the page), mostly linked
@@ -66,6 +66,7 @@ def test_a_sidebar_class_on_body_takes_nothing() -> None:
         ('<div class="comment-list"></div>', "comments"),
         ('<div class="share-buttons"></div>', "share"),
         ('<div class="mobile-menu"></div>', "navigation"),
+        ('<div class="modalwindow modalwindow_fscroll"></div>', "popup"),
     ],
 )
 def test_boxes_that_are_chrome_still_are(markup: str, kind: str) -> None:
@@ -365,3 +366,72 @@ def test_the_last_resort_gives_no_chrome_for_a_story() -> None:
     )
     article = process(page, url=URL, content_type="text/html")
     assert article.text == ""
+
+
+HOW_TO = [
+    "Choose a quiet corner of the garden that gets sun in the morning and shade after lunch, "
+    "since the young plants burn easily in the afternoon heat of late spring.",
+    "Dig the bed to the depth of a spade, take out the stones and the roots of weeds, and work "
+    "two buckets of garden compost into every square metre of soil.",
+    "Sow the seeds in shallow rows a hand's width apart, cover them with a thin layer of fine "
+    "soil, and water them gently with a can that has a rose on its spout.",
+    "Thin the seedlings when they have two true leaves, keeping the strongest one every ten "
+    "centimetres, and put the thinnings in a salad rather than on the compost.",
+    "Water the bed in the evening during dry spells, soaking the soil rather than sprinkling "
+    "it, so that the roots grow down instead of staying near the surface.",
+    "Pick the leaves from the outside of each plant as soon as they are big enough to eat, "
+    "and the plants will go on growing new ones from the centre for weeks.",
+]
+
+
+def test_a_story_cut_into_boxes_is_taken_whole() -> None:
+    """A how-to whose steps each sit in a box of their own (no class names to go by): the
+    densest box is one step, the story is the box around all of them."""
+    steps = "".join(
+        f"<span><h3>Step {i + 1}</h3><div><div><p>{step}</p></div>"
+        f'<figure><img src="/s{i}.jpg"></figure></div></span>'
+        for i, step in enumerate(HOW_TO)
+    )
+    popular = "".join(
+        f'<li><a href="/p/{i}.html">Another garden story {i}</a></li>' for i in range(8)
+    )
+    page = (
+        "<html><head><title>Lettuce</title></head><body><div><div><article>"
+        f"<h1>How to grow lettuce</h1>{steps}</article></div>"
+        f"<div><h3>Popular</h3><ul>{popular}</ul></div></div></body></html>"
+    ).encode()
+    article = process(page, url=URL, content_type="text/html")
+    assert all(step in article.text for step in HOW_TO)
+    assert "Another garden story" not in article.text
+
+
+def test_a_story_of_its_own_size_takes_in_no_comments_beside_it() -> None:
+    # a story long enough to be whole, and readers' comments of a like size in boxes
+    # beside it, none of them named: the story's box is the candidate, not what holds both
+    story = "".join(f"<p>{p}</p>" for p in STORY + HOW_TO[:2])  # over 1,000 characters
+    comment = (
+        "<div><b>reader{n}</b> <span>2 days ago</span><p>I have lived by this quay all my "
+        "life and I can tell you the piles were rotten twenty years ago, everybody knew it "
+        "and nobody on the council wanted to spend the money before the floods.</p></div>"
+    )
+    body = parse_html(
+        f"<html><body><div><div>{story}</div>"
+        + "".join(comment.format(n=n) for n in range(6))
+        + "</div></body></html>"
+    ).find("body")
+    candidate = story_candidate(body)
+    assert candidate is not None
+    assert STORY[0] in text_of(candidate)
+    assert "reader" not in text_of(candidate)
+
+
+def test_a_listing_s_cards_are_not_one_story() -> None:
+    # each card a link around its summary: the densest is a card, and a card is no part
+    cards = "".join(
+        f'<a href="/n/{i}.html"><h3>Story {i}</h3><p>The summary of story number {i}, about '
+        "the harbour, the ferries and the council, in two lines of a listing.</p></a>"
+        for i in range(8)
+    )
+    body = parse_html(f"<html><body><section>{cards}</section></body></html>").find("body")
+    candidate = story_candidate(body)
+    assert candidate is not None and candidate.tag != "section"

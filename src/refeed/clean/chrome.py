@@ -149,7 +149,7 @@ _PREFIXES = {
     "related": ("related", "recommend", "outbrain", "taboola"),
     "promo": ("newsletter",),
     "ad": ("advert", "sponsor"),
-    "popup": ("popup", "cookie"),
+    "popup": ("popup", "cookie", "modal"),
 }
 # words of a live blog or ticker, whose entries are often named "comments"
 _LIVE = frozenset(("live", "liveblog", "liveticker", "ticker", "livefeed", "liveupdates"))
@@ -385,7 +385,8 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
     out with ``<br>``), short boxes of inline text (a live blog's entries, counted for the
     box above when each sits in a box of its own) and bullet points (counted for the box
     of the outermost list). A dialog wins only when its paragraphs hold three times what
-    the best box outside dialogs holds (a story opened over its listing). It protects
+    the best box outside dialogs holds (a story opened over its listing). A story cut
+    into boxes is taken whole (:func:`_whole_story`). It protects
     the story from chrome removal (:func:`remove_chrome`) and is the second candidate
     when readability's choice holds little (:mod:`refeed.extract.parts`, and
     :func:`refeed.article.process` once both are clean).
@@ -439,16 +440,51 @@ def story_candidate(body: HtmlElement) -> HtmlElement | None:
             scores[home] = scores.get(home, 0.0) + mass
         elif not _out_of_sight(home, in_dialogs, _OUT_OF_SIGHT - {"popup"}):
             in_dialog[home] = in_dialog.get(home, 0.0) + mass
-    best = max(scores, key=scores.__getitem__) if scores else None
+    densest = max(scores, key=scores.__getitem__) if scores else None
     # a story opened in a dialog over its listing (the page's own reading view) is the
     # story when no paragraphs outside dialogs come near it; a cookie notice never does
     dialog = max(in_dialog, key=in_dialog.__getitem__) if in_dialog else None
-    if dialog is not None and (best is None or in_dialog[dialog] > _DIALOG_WINS * scores[best]):
+    if dialog is not None and (
+        densest is None or in_dialog[dialog] > _DIALOG_WINS * scores[densest]
+    ):
         return dialog
-    return best
+    return None if densest is None else _whole_story(densest, scores)
 
 
 _DIALOG_WINS = 3.0
+
+
+def _whole_story(best: HtmlElement, scores: dict[HtmlElement, float]) -> HtmlElement:
+    """The box around a story cut into boxes (a how-to's steps, its sections), from the
+    densest one when that is short (under :data:`_WHOLE` characters of paragraphs): the
+    element above it whose boxes of a like size hold :data:`_CLIMB` times its text, and
+    again from there while one does. Boxes far smaller than the densest (a listing's
+    summaries) count for nothing; a densest box of a story's size stays, so that comments
+    of a like size beside it are not taken in; a box inside a link is a card of another
+    story, and stays too."""
+    in_a_link = best.tag == "a" or next(best.iterancestors("a"), None) is not None
+    if scores[best] >= _WHOLE or in_a_link:
+        return best
+    floor = _LIKE_SIZE * scores[best]
+    totals: dict[HtmlElement, float] = {}
+    for home, mass in scores.items():
+        if mass < floor:
+            continue
+        totals[home] = totals.get(home, 0.0) + mass
+        for ancestor in home.iterancestors():
+            totals[ancestor] = totals.get(ancestor, 0.0) + mass
+    current = best
+    for ancestor in best.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            break
+        if totals.get(ancestor, 0.0) >= _CLIMB * totals[current]:
+            current = ancestor
+    return current
+
+
+_WHOLE = 1000  # characters of paragraphs: a story's size
+_CLIMB = 1.5
+_LIKE_SIZE = 0.25  # of the densest box's text: a box of a like size
 
 
 _MIN_PARAGRAPH = 25

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pages import STORY as P
-from pages import URL, page
+from pages import URL, page, story_kept
 from refeed.article import Rules, process, process_text
 from refeed.dom import parse_fragment
 from refeed.sanitize import sanitize
@@ -171,6 +171,21 @@ def test_a_teaser_heading_over_the_story_s_own_paragraphs_stays(heading: str) ->
     )
     article = process(page(f"<h3>{heading}</h3>{body}"), url=URL)
     assert "The second part of the story goes on here" in article.text
+
+
+def test_a_paragraph_whose_words_are_mostly_links_is_no_box_of_teasers() -> None:
+    """An encyclopaedia's "See also" line (itself a teaser label, and it goes) over a
+    paragraph with a link in every clause: the paragraph is a sentence, judged whole."""
+    paragraph = (
+        'The <a href="/wiki/Quay">quay</a> was built in <a href="/wiki/1850">1850</a> by the '
+        '<a href="/wiki/Board">harbour board</a>, and rebuilt after the <a href="/wiki/Flood">'
+        'flood of 1910</a> with <a href="/wiki/Oak">oak</a> piles from the <a href="/wiki/'
+        'Forest">northern forests</a>.'
+    )
+    note = '<div role="note">See also: <a href="/wiki/Names">Place names of the coast</a></div>'
+    article = process(page(f"{note}<p>{paragraph}</p>"), url=URL)
+    assert "rebuilt after the flood of 1910 with oak piles" in article.text
+    assert story_kept(article.text)
 
 
 @pytest.mark.parametrize("case", KEEP_CASES)

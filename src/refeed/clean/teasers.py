@@ -170,9 +170,11 @@ _FILE = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|csv|zip|jpe?g|png|gif|mp3|
 
 
 def _teaser_block(el: HtmlElement, site: str) -> bool:
-    """A list or container whose items are mostly teasers."""
+    """A list or container whose items are mostly teasers. A block with words between its
+    children is a sentence with links in it (a paragraph of an encyclopaedia's article),
+    not a box of them: it is judged whole."""
     items = [c for c in el if isinstance(c, HtmlElement) and text_of(c)]
-    if el.tag in ("ul", "ol") or len(items) >= 2:
+    if el.tag in ("ul", "ol") or (len(items) >= 2 and not _running_text(el)):
         teasers = sum(_teaser_item(c, site) for c in items)
         return bool(items) and teasers >= max(1, 0.6 * len(items))
     return _teaser_item(el, site)

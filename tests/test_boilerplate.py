@@ -1199,3 +1199,41 @@ def test_a_form_in_the_story_takes_none_of_the_story() -> None:
     assert story_kept(article.text)
     assert all(p in article.text for p in own)
     assert "Vote" not in article.text
+
+
+RIGHTS_NOTICES = [
+    "© 2026 Harbour News Ltd. All rights reserved.",
+    "Copyright 2026 The Paper. This material may not be published or redistributed.",
+    "© Hafenzeitung GmbH – Alle Rechte vorbehalten.",
+    "© 2021 Новостное агентство «Пример». Все права защищены. При полном или частичном "
+    "использовании материалов ссылка обязательна.",
+]
+
+
+def _story_ending_with(*blocks: str) -> bytes:
+    story = "".join(f"<p>{p}</p>" for p in STORY) + "".join(blocks)
+    return (
+        f"<html><body><div class='main'><article><h1>Quay</h1>{story}</article></div></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize("notice", RIGHTS_NOTICES)
+def test_the_site_s_rights_notice_closing_the_story_goes(notice: str) -> None:
+    article = process(_story_ending_with(f"<p>{notice}</p>"), url=URL)
+    assert story_kept(article.text)
+    assert notice[:20] not in article.text
+    assert any(r.rule == "the site's rights notice" for r in article.removals)
+
+
+def test_a_story_s_own_words_on_copyright_stay() -> None:
+    # the same words in the story: a short line with the story after it, and a last
+    # paragraph that is the story's own sentence
+    line = "<p>All rights reserved, the sign on the old warehouse still says.</p>"
+    last = (
+        "<p>The photographer, who says all rights reserved by the agency remain hers, has "
+        "asked the council to credit her in the report and to stop using her pictures of "
+        "the quay on its website until the question of the copyright is settled.</p>"
+    )
+    article = process(_story_ending_with(line, last), url=URL)
+    assert "All rights reserved, the sign" in article.text
+    assert "until the question of the copyright is settled" in article.text

@@ -59,6 +59,7 @@ def remove_lines(content: HtmlElement, trace: Trace, *, titles: Sequence[str] = 
     _remove_repeats(content, trace)
     _remove_contact_block(content, trace)
     _remove_comment_section(content, trace)
+    _remove_rights_notice(content, trace)
     title_keys = {text_key(t) for t in titles} - {""}
     if _only_the_title(text_of(content), title_keys):
         title_keys = set()  # the title is all there is: keep it
@@ -171,6 +172,26 @@ def _remove_comment_section(content: HtmlElement, trace: Trace) -> None:
 
 
 _MAX_LABEL_CHARS = 80
+
+
+def _remove_rights_notice(content: HtmlElement, trace: Trace) -> None:
+    """The site's rights notice closing the story ("© 2026 The Paper. All rights reserved.
+    Reproduction only with a link."): the last lines, from the end, that open with the
+    sign or say the rights are reserved, each short. Only the end is read: a story's own
+    sentence about copyright is a longer one, or has the story after it."""
+    leaves = [el for el in content.iter(*LINE_BLOCKS) if el is not content and is_leaf_block(el)]
+    for el in reversed(leaves):
+        text = text_of(el)
+        if not text:
+            continue
+        if len(text) > _MAX_NOTICE_CHARS or not (
+            phrases.RIGHTS_SIGN.match(text) or phrases.RIGHTS_RESERVED.search(text)
+        ):
+            return
+        trace.drop(el, "boilerplate", "the site's rights notice", text)
+
+
+_MAX_NOTICE_CHARS = 250
 
 
 def _following_to_the_end(el: HtmlElement, content: HtmlElement) -> list[HtmlElement]:

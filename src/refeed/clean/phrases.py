@@ -360,6 +360,19 @@ CREDIT = re.compile(
     _FLAGS,
 )
 
+# "© 2026 The Paper", "Copyright ...", "... All rights reserved.": a site's rights notice.
+RIGHTS_SIGN = re.compile(r"^[\W_]*(©|\(c\)\s|copyright\b)", _FLAGS)
+RIGHTS_RESERVED = re.compile(  # as a sentence of its own ("... Inc. All rights reserved.")
+    r"(?:^|[.!?–—|]\s*)[\W_]*(?:all rights reserved|alle rechte vorbehalten|tous droits réservés|"
+    r"todos los derechos reservados|todos os direitos reservados|tutti i diritti riservati|"
+    r"wszelkie prawa zastrzeżone|все права защищены|усі права захищені|всі права захищені|"
+    r"alle rechten voorbehouden|všechna práva vyhrazena|všetky práva vyhradené|"
+    r"minden jog fenntartva|tüm hakları saklıdır|toate drepturile rezervate|"
+    r"kaikki oikeudet pidätetään|alla rättigheter förbehållna|版权所有|版權所有|無断転載|"
+    r"جميع الحقوق محفوظة|כל הזכויות שמורות)\s*(?:[.!。©]|$)",
+    _FLAGS,
+)
+
 # "By Jane Doe", "Von Max Muster", "Por ...", "Автор: ...": a byline.
 BYLINE = re.compile(
     r"^[\W_]*(?i:by|von|por|par|di|door|av|af|autor|autora|auteur|author|text|texte|tekst|"

@@ -104,6 +104,8 @@ STAGES: dict[str, tuple[str, str, Any]] = {
     "stage: the lead in its own box": ("refeed.extract.story", "lead_paragraph", _no),
     "stage: JSON-LD articleBody": ("refeed.extract", "structured_body", _no),
     "stage: the second candidate": ("refeed.article", "_SECOND_WINS", 0.0),
+    "stage: a story cut into boxes taken whole": ("refeed.clean.chrome", "_WHOLE", 0),
+    "stage: the last resort": ("refeed.article", "_last_resort", _no),
 }  # fmt: skip
 
 

@@ -173,6 +173,28 @@ def test_a_teaser_heading_over_the_story_s_own_paragraphs_stays(heading: str) ->
     assert "The second part of the story goes on here" in article.text
 
 
+@pytest.mark.parametrize("base", ["", URL])
+def test_a_table_of_contents_is_no_list_of_teasers(base: str) -> None:
+    """Its entries link to places on the page itself (``#piles``, or the page's own address
+    with one, once links are absolute): the story's own sections, not other stories. A
+    list of the same titles linking to other pages of the site still goes."""
+    from refeed.clean import Trace
+    from refeed.clean.teasers import remove_teasers
+    from refeed.dom import parse_fragment
+
+    sections = ("The rotten piles", "The fishermen's pontoon", "The cost and the timetable")
+
+    def contents(href: str) -> str:
+        items = "".join(f'<li><a href="{href}{i}">{t}</a></li>' for i, t in enumerate(sections))
+        return f"<div><p>Contents</p><ul>{items}</ul><p>{P[0]}</p></div>"
+
+    trace = Trace()
+    remove_teasers(parse_fragment(contents(f"{base}#s")), URL, trace)
+    assert not trace.removals
+    remove_teasers(parse_fragment(contents("/2026/11/other-story-")), URL, trace)
+    assert any(r.kind == "teaser" for r in trace.removals)
+
+
 def test_a_paragraph_whose_words_are_mostly_links_is_no_box_of_teasers() -> None:
     """An encyclopaedia's "See also" line (itself a teaser label, and it goes) over a
     paragraph with a link in every clause: the paragraph is a sentence, judged whole."""

@@ -9,6 +9,7 @@ few of them are links, or they point to other sites.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
@@ -31,7 +32,7 @@ _MAX_LINE_CHARS = max(MAX_INLINE_CHARS, MAX_HEADLINE_CHARS)  # no inline teaser 
 
 def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
     """Remove teaser headings with their lists, runs of teaser blocks and inline teasers."""
-    site = site_of(url)
+    site = _Where(site_of(url), url, _address(url) if url else "")
     for heading in list(root.iter()):
         if isinstance(heading, HtmlElement) and heading.getparent() is not None:
             _teaser_heading(heading, site, trace)
@@ -77,7 +78,7 @@ def _inline_teaser(el: HtmlElement, text: str, label_end: int) -> bool:
     return bool(rest) and len(rest) <= MAX_HEADLINE_CHARS and not rest.endswith(".")
 
 
-def _teaser_heading(el: HtmlElement, site: str, trace: Trace) -> None:
+def _teaser_heading(el: HtmlElement, site: _Where, trace: Trace) -> None:
     if len(el) > 3:
         return  # a heading holds a few inline elements at most
     text = short_text(el, _MAX_HEADING_CHARS)
@@ -117,12 +118,29 @@ def _empty(el: HtmlElement) -> bool:
     return not text_of(el) and el.find(".//img") is None
 
 
+class _Where(NamedTuple):
+    """The page the teasers are looked for on: its site's host and its own address."""
+
+    host: str
+    url: str  # the page's URL; "" when unknown
+    page: str  # its _address
+
+
+def _on_this_page(href: str, where: _Where) -> bool:
+    """A link to a place on the page itself: ``#notes``, or the page's address with one."""
+    if href.startswith("#"):
+        return True
+    if "#" not in href or not where.url:
+        return False
+    return _address(urljoin(where.url, href.split("#", 1)[0])) == where.page
+
+
 def _address(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.netloc.lower().removeprefix('www.')}{parts.path.rstrip('/')}"
 
 
-def _linked_headline(el: HtmlElement, text: str, site: str, page_url: str) -> bool:
+def _linked_headline(el: HtmlElement, text: str, site: _Where, page_url: str) -> bool:
     """A block that is nothing but one link to another story of the same site."""
     if len(text) > MAX_HEADLINE_CHARS or text.endswith(".") or link_text_ratio(el, text) < 0.9:
         return False
@@ -133,14 +151,14 @@ def _linked_headline(el: HtmlElement, text: str, site: str, page_url: str) -> bo
     path = urlsplit(href).path
     page = _address(page_url)
     return (
-        site_of(href) in ("", site)
+        site_of(href) in ("", site.host)
         and _address(urljoin(page_url, href)) != page  # a permalink to itself is its title
         and _ARTICLE_PATH.search(path) is not None
         and _FILE.search(path) is None
     )
 
 
-def _labelled_link(el: HtmlElement, text: str, site: str, page_url: str) -> bool:
+def _labelled_link(el: HtmlElement, text: str, site: _Where, page_url: str) -> bool:
     """ "Former commander: <a>headline of another story</a>": a short label ending in a
     colon, then one link to another story of the site, which is the rest of the line."""
     links = [a for a in el.iter("a") if a.get("href")]
@@ -169,7 +187,7 @@ _ARTICLE_PATH = re.compile(r"(/[^/]*[-_][^/]*[-_][^/]{2,}|/\d{4,}[^/]*)/?(\.html
 _FILE = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|odt|ods|csv|zip|jpe?g|png|gif|mp3|mp4)$", re.I)
 
 
-def _teaser_block(el: HtmlElement, site: str) -> bool:
+def _teaser_block(el: HtmlElement, site: _Where) -> bool:
     """A list or container whose items are mostly teasers. A block with words between its
     children is a sentence with links in it (a paragraph of an encyclopaedia's article),
     not a box of them: it is judged whole."""
@@ -180,8 +198,9 @@ def _teaser_block(el: HtmlElement, site: str) -> bool:
     return _teaser_item(el, site)
 
 
-def _teaser_item(el: HtmlElement, site: str) -> bool:
-    """One headline-shaped block: short and a link, or cut off with an ellipsis."""
+def _teaser_item(el: HtmlElement, site: _Where) -> bool:
+    """One headline-shaped block: short and a link, or cut off with an ellipsis. A link to
+    a place on the page itself (a table of contents' entry, a note) is no other story."""
     text = short_text(el, MAX_HEADLINE_CHARS)
     if not text:
         return False
@@ -190,7 +209,9 @@ def _teaser_item(el: HtmlElement, site: str) -> bool:
     links = [a for a in el.iter("a") if a.get("href")]
     if links and documents(el):
         return False  # documents (a report, the minutes), not other stories
-    same_site = any(site_of(a.get("href", "")) in ("", site) for a in links)
+    if links and all(_on_this_page(a.get("href", ""), site) for a in links):
+        return False
+    same_site = any(site_of(a.get("href", "")) in ("", site.host) for a in links)
     if not links or link_text_ratio(el, text) < 0.6:
         # a card: a thumbnail and a link to another story of the site (a feature list's
         # "learn more" links and videos go elsewhere)
@@ -237,7 +258,7 @@ def _running_text(parent: HtmlElement) -> bool:
 _WORD = re.compile(r"[^\W\d_]{2}|[^\W\d_\u0000-\u2fff]")  # two letters, or one CJK-like one
 
 
-def _teaser_runs(parent: HtmlElement, site: str, trace: Trace) -> None:
+def _teaser_runs(parent: HtmlElement, site: _Where, trace: Trace) -> None:
     """Runs of three or more teaser siblings (list items, cards, paragraphs)."""
     if len(parent) < 3:
         return  # most elements: a leaf, or a box of one or two

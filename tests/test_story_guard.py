@@ -358,8 +358,9 @@ def test_the_last_resort_gives_no_chrome_for_a_story() -> None:
     # the template's chrome is all the page has: nothing (the feed's summary then)
     # beats publishing a skip link and a menu as the story
     page = (
-        b"<html><body><header><nav><ul><li><a href='#main'>Skip to content</a>"
+        b"<html><body><header><a href='#main'>Skip to content</a><nav><ul>"
         b"<li><a href='/sport'>Sport</a><li><a href='/culture'>Culture</a>"
+        b"<li><a href='/science'>Science</a>"
         b"<li><a href='/politics'>Politics and the economy</a>"
         b"<p>Edition: International</p><p>Weather in the city: 12 degrees, light rain</p>"
         b"</body></html>"

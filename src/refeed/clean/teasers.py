@@ -127,9 +127,10 @@ class _Where(NamedTuple):
 
 
 def _on_this_page(href: str, where: _Where) -> bool:
-    """A link to a place on the page itself: ``#notes``, or the page's address with one."""
+    """A link to a place on the page itself: ``#notes``, or the page's address with one (a
+    bare ``#``, a script's toggle, names no place)."""
     if href.startswith("#"):
-        return True
+        return len(href.strip()) > 1
     if "#" not in href or not where.url:
         return False
     return _address(urljoin(where.url, href.split("#", 1)[0])) == where.page

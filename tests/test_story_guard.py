@@ -436,3 +436,22 @@ def test_a_listing_s_cards_are_not_one_story() -> None:
     body = parse_html(f"<html><body><section>{cards}</section></body></html>").find("body")
     candidate = story_candidate(body)
     assert candidate is not None and candidate.tag != "section"
+
+
+def test_a_notice_beside_a_story_cut_into_boxes_takes_in_the_page_around_neither() -> None:
+    """An unnamed notice as long as one of the story's boxes (an ad blocker's plea),
+    elsewhere on the page: the story's boxes are taken whole, the page around both not."""
+    boxes = "".join(f"<div><p>{step}</p></div>" for step in HOW_TO[:3])
+    notice = (
+        "<div><div><p>You have turned on an ad blocker. That is why our site cannot be "
+        "paid for by advertising, and we ask you to switch it off for this site, or to "
+        "take out a subscription instead.</p></div></div>"
+    )
+    body = parse_html(
+        f"<html><body><div><div><article><h1>Lettuce</h1><div>{boxes}</div></article></div>"
+        f"{notice}</div></body></html>"
+    ).find("body")
+    candidate = story_candidate(body)
+    assert candidate is not None
+    assert all(step in text_of(candidate) for step in HOW_TO[:3])
+    assert "ad blocker" not in text_of(candidate)

@@ -455,15 +455,19 @@ _DIALOG_WINS = 3.0
 
 
 def _whole_story(best: HtmlElement, scores: dict[HtmlElement, float]) -> HtmlElement:
-    """The box around a story cut into boxes (a how-to's steps, its sections), from the
-    densest one when that is short (under :data:`_WHOLE` characters of paragraphs): the
-    element above it whose boxes of a like size hold :data:`_CLIMB` times its text, and
-    again from there while one does. Boxes far smaller than the densest (a listing's
+    """The box around a story cut into boxes (a how-to's steps, its sections), when the
+    densest box is short (under :data:`_WHOLE` characters of paragraphs).
+
+    From a box, the climb goes to the element above it whose boxes of a like size hold
+    :data:`_CLIMB` times its text, and again from there while one does. It starts from
+    each box nearly as dense as the densest (a pop-up's notice may be the densest by a
+    few characters); of the boxes reached, the one holding the most wins, unless one
+    inside it holds most of that (:data:`_INSIDE`): the story's own box, not the page
+    around the story and the notice. Boxes far smaller than the densest (a listing's
     summaries) count for nothing; a densest box of a story's size stays, so that comments
     of a like size beside it are not taken in; a box inside a link is a card of another
     story, and stays too."""
-    in_a_link = best.tag == "a" or next(best.iterancestors("a"), None) is not None
-    if scores[best] >= _WHOLE or in_a_link:
+    if scores[best] >= _WHOLE or _in_a_link(best):
         return best
     floor = _LIKE_SIZE * scores[best]
     totals: dict[HtmlElement, float] = {}
@@ -473,18 +477,43 @@ def _whole_story(best: HtmlElement, scores: dict[HtmlElement, float]) -> HtmlEle
         totals[home] = totals.get(home, 0.0) + mass
         for ancestor in home.iterancestors():
             totals[ancestor] = totals.get(ancestor, 0.0) + mass
-    current = best
-    for ancestor in best.iterancestors():
+    reached = {
+        _climb(start, totals)
+        for start, mass in scores.items()
+        if mass >= _NEARLY * scores[best] and not _in_a_link(start)
+    }
+    chosen = max(reached, key=totals.__getitem__)
+    for box in sorted(reached, key=totals.__getitem__, reverse=True):
+        inside = box is not chosen and chosen in box.iterancestors()
+        if inside and totals[box] >= _INSIDE * totals[chosen]:
+            chosen = box
+    return chosen
+
+
+def _climb(start: HtmlElement, totals: dict[HtmlElement, float]) -> HtmlElement:
+    """Up from *start* while an element above holds :data:`_CLIMB` times its boxes' text;
+    never past an ``<article>`` or ``<main>`` on the way (the page's own word for the
+    story's box: what lies beyond it is the page around the story)."""
+    current = start
+    for ancestor in start.iterancestors():
         if ancestor.tag in ("body", "html"):
             break
         if totals.get(ancestor, 0.0) >= _CLIMB * totals[current]:
             current = ancestor
+        if ancestor.tag in ("article", "main"):
+            break
     return current
+
+
+def _in_a_link(el: HtmlElement) -> bool:
+    return el.tag == "a" or next(el.iterancestors("a"), None) is not None
 
 
 _WHOLE = 1000  # characters of paragraphs: a story's size
 _CLIMB = 1.5
 _LIKE_SIZE = 0.25  # of the densest box's text: a box of a like size
+_NEARLY = 0.75  # of the densest box's text: where a climb may start too
+_INSIDE = 0.5  # of what the box reached holds: a box inside holding most of it is the story
 
 
 _MIN_PARAGRAPH = 25

@@ -48,11 +48,11 @@ def remove_teasers(root: HtmlElement, url: str, trace: Trace) -> None:
         label = INLINE_LABEL.match(text)
         if label and len(text) <= MAX_INLINE_CHARS and _inline_teaser(p, text, label.end()):
             trace.drop(p, "teaser", f"inline {label.group(1)!r} line", text)
-        elif p.tag == "p" and _linked_headline(p, text, site, url):
+        elif p.tag == "p" and _linked_headline(p, text, site):
             trace.drop(p, "teaser", "a paragraph that is only a link to another story", text)
-        elif p.tag == "p" and _labelled_link(p, text, site, url):
+        elif p.tag == "p" and _labelled_link(p, text, site):
             trace.drop(p, "teaser", "a label and a link to another story", text)
-        elif p.tag in _CARD_HEADINGS and _linked_headline(p, text, site, url):
+        elif p.tag in _CARD_HEADINGS and _linked_headline(p, text, site):
             card = p.getparent()
             if card is not None and card is not root and _card(card, p):
                 trace.drop(card, "teaser", "a card: another story's linked headline and summary")
@@ -141,7 +141,7 @@ def _address(url: str) -> str:
     return f"{parts.netloc.lower().removeprefix('www.')}{parts.path.rstrip('/')}"
 
 
-def _linked_headline(el: HtmlElement, text: str, site: _Where, page_url: str) -> bool:
+def _linked_headline(el: HtmlElement, text: str, site: _Where) -> bool:
     """A block that is nothing but one link to another story of the same site."""
     if len(text) > MAX_HEADLINE_CHARS or text.endswith(".") or link_text_ratio(el, text) < 0.9:
         return False
@@ -150,16 +150,15 @@ def _linked_headline(el: HtmlElement, text: str, site: _Where, page_url: str) ->
         return False
     href = links[0].get("href", "")
     path = urlsplit(href).path
-    page = _address(page_url)
     return (
         site_of(href) in ("", site.host)
-        and _address(urljoin(page_url, href)) != page  # a permalink to itself is its title
+        and _address(urljoin(site.url, href)) != site.page  # a permalink to itself: its title
         and _ARTICLE_PATH.search(path) is not None
         and _FILE.search(path) is None
     )
 
 
-def _labelled_link(el: HtmlElement, text: str, site: _Where, page_url: str) -> bool:
+def _labelled_link(el: HtmlElement, text: str, site: _Where) -> bool:
     """ "Former commander: <a>headline of another story</a>": a short label ending in a
     colon, then one link to another story of the site, which is the rest of the line."""
     links = [a for a in el.iter("a") if a.get("href")]
@@ -174,7 +173,7 @@ def _labelled_link(el: HtmlElement, text: str, site: _Where, page_url: str) -> b
         label.endswith(":")
         and len(label) <= _MAX_LABEL_CHARS
         and not rest.strip(" .…")
-        and _linked_headline(links[0], linked, site, page_url)
+        and _linked_headline(links[0], linked, site)
     )
 
 

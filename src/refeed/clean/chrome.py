@@ -577,19 +577,19 @@ def _form_box(form: HtmlElement, keep: set[HtmlElement | None]) -> HtmlElement:
     """The box a form sits in with what says what it is for: a sign-up's heading and its
     line ("Get the morning briefing", "The day's news in your inbox"), a search box's or a
     poll's question. That is the outermost box around the form that holds little else
-    (:data:`_FORM_WORDS`); the form itself when its box holds more, or is the story's."""
+    (:data:`_FORM_CHARS`); the form itself when its box holds more, or is the story's."""
     box = form
     own = len(text_of(form))
     for parent in form.iterancestors():
         if parent in keep or parent.tag in ("body", "html", "article", "main"):
             break
-        if len(text_of(parent)) - own > _FORM_WORDS:
+        if len(text_of(parent)) - own > _FORM_CHARS:
             break
         box = parent
     return box
 
 
-_FORM_WORDS = 250  # characters a form's box holds besides the form: a heading and a line
+_FORM_CHARS = 250  # characters a form's box holds besides the form: a heading and a line
 
 
 def remove_chrome(body: HtmlElement, trace: Trace, story: HtmlElement | None = None) -> None:
